@@ -1,0 +1,110 @@
+"""The one place that wires the application together (no I/O happens here)."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from postal_svc import models  # noqa: F401  (every table on the metadata)
+from postal_svc.config import INSTANCE_DIR, Settings
+from postal_svc.db import Database, make_engine
+from postal_svc.errors import DomainError
+from postal_svc.logs import configure_logging
+from postal_svc.routes import errors as error_handlers
+from postal_svc.routes import ops, orders, reference
+from postal_svc.routes.common import close_session
+from postal_svc.shipments.addresses import AddressResolver, leave_unresolved
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+@dataclass
+class PostalState:
+    """What views reach through `current_app.extensions["postal"]`."""
+
+    settings: Settings
+    db: Database
+    resolve_address: AddressResolver
+
+
+class PostalApi(Api):
+    """flask-smorest, answering every HTTP error in the API error shape."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return error_handlers.handle_http_exception(error)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `test_config` may override settings (`settings`) or the database bind
+    (`db_bind`: an Engine or a Connection whose outer transaction the test owns)."""
+    test_config = dict(test_config or {})
+    settings: Settings = test_config.pop("settings", None) or Settings.from_env()
+    settings.validate()
+    configure_logging(settings.log_level, settings.log_json)
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        API_TITLE="postal-svc",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/static/swagger-ui/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Public postal service for administrative procedures: "
+                                    "order intake, tracking, billing and routing."},
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    bind = test_config.pop("db_bind", None) or make_engine(settings.database_url)
+    resolver: Callable[..., Any] = test_config.pop("resolve_address", None) or leave_unresolved
+    app.config.update(test_config)
+    app.extensions["postal"] = PostalState(settings=settings, db=Database(bind),
+                                           resolve_address=resolver)
+
+    api = PostalApi(app)
+    api.register_blueprint(orders.blp)
+    api.register_blueprint(reference.blp)
+    app.register_blueprint(ops.blp)
+    _install_swagger_assets(app)
+    ops.install_metrics(app)
+
+    app.register_error_handler(DomainError, error_handlers.handle_domain_error)
+    app.register_error_handler(HTTPException, error_handlers.handle_http_exception)
+    app.register_error_handler(Exception, error_handlers.handle_unexpected)
+    app.teardown_appcontext(close_session)
+
+    @app.before_request
+    def _request_id() -> None:
+        sent = request.headers.get("X-Request-Id", "")
+        g.request_id = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
+        return response
+
+    return app
+
+
+def _install_swagger_assets(app: Flask) -> None:
+    """Swagger UI served from the swagger-ui-bundle package, so the docs work offline."""
+    import swagger_ui_bundle  # type: ignore[import-untyped]
+    from flask import send_from_directory
+
+    assets = swagger_ui_bundle.swagger_ui_path
+
+    @app.get("/api/static/swagger-ui/<path:filename>")
+    def swagger_ui_asset(filename: str) -> Response:
+        return send_from_directory(assets, filename)

@@ -1,0 +1,78 @@
+"""Settings read from POSTAL_* environment variables, with embedded defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'postal.sqlite3'}"
+
+
+def _as_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; each field maps to POSTAL_<NAME>."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    secret_key: str = "dev-only-change-me"
+    environment: str = "development"  # development | production | test
+    # S10 service indicator: two capital letters in front of every tracking number.
+    tracking_prefix: str = "RR"
+    max_content_length: int = 2 * 1024 * 1024
+    # Orders may be registered up to this many days before they reach us.
+    registered_at_max_age_days: int = 180
+    # Clock skew tolerated between a government system and us for registered_at.
+    registered_at_future_skew_s: int = 300
+    idempotency_ttl_hours: int = 24
+    # An in-flight idempotency record older than this is considered abandoned (crashed worker).
+    idempotency_lock_timeout_s: int = 60
+    # Working days to deliver a result when the citizen gave no window.
+    delivery_working_days: int = 3
+    batch_max_items: int = 500
+    log_level: str = "INFO"
+    log_json: bool = True
+    scheduler_idempotency_purge_minutes: int = 15
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from POSTAL_* variables; explicit overrides win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"POSTAL_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = _as_bool(raw)
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def validate(self) -> None:
+        """Refuse settings that would make the service misbehave silently."""
+        prefix = self.tracking_prefix
+        if len(prefix) != 2 or not prefix.isascii() or not prefix.isalpha() or not prefix.isupper():
+            raise ValueError("POSTAL_TRACKING_PREFIX must be two capital letters, e.g. RR")
+        if self.environment == "production" and self.secret_key == Settings.secret_key:
+            raise ValueError("POSTAL_SECRET_KEY must be set in production")

@@ -1,0 +1,1 @@
+"""Reference data: government agencies (one-stop desks) and the post offices that serve wards."""

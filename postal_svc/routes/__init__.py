@@ -1,0 +1,1 @@
+"""The HTTP layer: blueprints, schemas and the mapping of errors to answers."""

@@ -1,0 +1,68 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics."""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+from postal_svc.migrate import head_revision
+from postal_svc.routes import common
+
+blp = Blueprint("ops", __name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter("postal_http_requests_total", "HTTP requests answered",
+                   ["method", "endpoint", "status"], registry=REGISTRY)
+LATENCY = Histogram("postal_http_request_duration_seconds", "Time to answer HTTP requests",
+                    ["method", "endpoint"], registry=REGISTRY,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+@lru_cache(maxsize=1)
+def _expected_head() -> str:
+    return head_revision()
+
+
+@blp.get("/healthz")
+def healthz() -> Response:
+    """The process is up."""
+    return jsonify({"status": "ok"})
+
+
+@blp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """The database answers and its schema is at the migrations' head."""
+    try:
+        with common.database().session_factory() as db_session:
+            current = db_session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # any database failure means not ready; the detail goes to the log
+        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+    expected = _expected_head()
+    if current != expected:
+        return jsonify({"status": "unavailable", "database": "ok",
+                        "migrations": {"current": current, "head": expected}}), 503
+    return jsonify({"status": "ready", "database": "ok", "migrations": {"current": current}}), 200
+
+
+@blp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format (per worker process)."""
+    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: Flask) -> None:
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        endpoint = request.endpoint or "unmatched"
+        started = g.get("started")
+        if started is not None:
+            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        return response

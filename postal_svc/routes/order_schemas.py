@@ -1,0 +1,224 @@
+"""Schemas of the orders API: what government systems send and what they get back."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from postal_svc.routes.fields import CleanString, CodeString, StrictInteger, VietnamesePhone
+from postal_svc.shipments.intake import CHANNELS, PAYERS
+from postal_svc.shipments.lifecycle import Kind, Status
+
+MAX_WEIGHT_G = 30_000
+MAX_FEE_VND = 100_000_000
+PAYMENT_METHOD_NAMES = ("online", "cash_on_delivery", "agency_account")
+PRECISIONS = ("street", "ward", "unresolved")
+
+
+class Latitude(fields.Float):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(-90, 90), allow_nan=False, **kwargs)
+
+
+class Longitude(fields.Float):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(-180, 180), allow_nan=False, **kwargs)
+
+
+def _check_point(data: dict[str, Any]) -> None:
+    if ("lat" in data) != ("lon" in data):
+        raise ValidationError("Give both lat and lon, or neither.", "lat" if "lon" in data else "lon")
+
+
+class AddressSchema(Schema):
+    line = CleanString(required=True, validate=validate.Length(max=500))
+    ward = CleanString(validate=validate.Length(max=200))
+    district = CleanString(validate=validate.Length(max=200))
+    province = CleanString(validate=validate.Length(max=200))
+    lat = Latitude()
+    lon = Longitude()
+
+    @validates_schema
+    def point_is_whole(self, data: dict[str, Any], **_: Any) -> None:
+        _check_point(data)
+
+
+class CitizenSchema(Schema):
+    name = CleanString(required=True, validate=validate.Length(max=200))
+    phone = VietnamesePhone(required=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    address = fields.Nested(AddressSchema)
+    address_text = CleanString(validate=validate.Length(max=1000))
+    lat = Latitude()
+    lon = Longitude()
+
+    @validates_schema
+    def one_address_form(self, data: dict[str, Any], **_: Any) -> None:
+        if ("address" in data) == ("address_text" in data):
+            raise ValidationError("Give either address or address_text.", "address")
+        if "address" in data and ("lat" in data or "lon" in data):
+            raise ValidationError("Put lat/lon inside address.", "lat")
+        _check_point(data)
+
+
+class ParcelSchema(Schema):
+    weight_grams = StrictInteger(required=True, validate=validate.Range(1, MAX_WEIGHT_G))
+    pieces = StrictInteger(load_default=1, validate=validate.Range(1, 100))
+    contents = CleanString(allow_none=True, validate=validate.Length(max=500))
+
+
+class FeeForwardingSchema(Schema):
+    amount = StrictInteger(required=True, validate=validate.Range(1, MAX_FEE_VND))
+
+
+class CreateOrderSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in Kind]))
+    agency_code = CodeString(required=True)
+    dossier_code = CodeString(required=True)
+    procedure_code = CodeString(allow_none=True)
+    procedure_name = CleanString(allow_none=True, validate=validate.Length(max=500))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    registered_at = fields.AwareDateTime(allow_none=True)
+    citizen = fields.Nested(CitizenSchema, required=True)
+    parcel = fields.Nested(ParcelSchema, required=True)
+    payer = fields.String(required=True, validate=validate.OneOf(PAYERS))
+    payment_method = fields.String(allow_none=True, validate=validate.OneOf(PAYMENT_METHOD_NAMES))
+    fee_forwarding = fields.Nested(FeeForwardingSchema, allow_none=True)
+    deliver_after = fields.AwareDateTime(allow_none=True)
+    deliver_before = fields.AwareDateTime(allow_none=True)
+    quote_id = CodeString(allow_none=True)
+
+
+class BatchSchema(Schema):
+    # Items are validated one by one so that one bad item does not sink the batch.
+    orders = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+
+
+class CancelSchema(Schema):
+    reason = CleanString(allow_none=True, validate=validate.Length(max=500))
+
+
+class OrderQueryArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    kind = fields.String(validate=validate.OneOf([k.value for k in Kind]))
+    agency_code = CodeString()
+    post_office_code = CodeString()
+    dossier_code = CodeString()
+    tracking_number = CodeString(max_length=13)
+    phone = VietnamesePhone()
+    address_precision = fields.String(validate=validate.OneOf(PRECISIONS))
+    created_from = fields.AwareDateTime()
+    created_to = fields.AwareDateTime()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+# -- responses (documentation and shape of what views return) ----------------------------
+
+class ResolvedAddressSchema(Schema):
+    line = fields.String(allow_none=True)
+    ward_code = fields.String(allow_none=True)
+    ward_name = fields.String(allow_none=True)
+    province_code = fields.String(allow_none=True)
+    province_name = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    precision = fields.String()
+    as_sent = fields.Dict()
+
+
+class PriceLineSchema(Schema):
+    code = fields.String()
+    description = fields.String()
+    amount = fields.Integer()
+
+
+class PriceSchema(Schema):
+    status = fields.String(metadata={"description": "priced | pending"})
+    currency = fields.String()
+    lines = fields.List(fields.Dict())
+    total = fields.Integer(allow_none=True)
+    vat_included = fields.Integer(allow_none=True)
+    vat_rate = fields.String(allow_none=True)
+    priced_at = fields.String(allow_none=True)
+
+
+class PaymentSchema(Schema):
+    payer = fields.String()
+    method = fields.String()
+    status = fields.String()
+    pay_url = fields.String(allow_none=True)
+
+
+class CitizenOutSchema(Schema):
+    name = fields.String()
+    phone = fields.String()
+    email = fields.String(allow_none=True)
+
+
+class ParcelOutSchema(Schema):
+    weight_grams = fields.Integer()
+    pieces = fields.Integer()
+    contents = fields.String(allow_none=True)
+
+
+class OrderSchema(Schema):
+    id = fields.String()
+    tracking_number = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    agency_code = fields.String()
+    dossier_code = fields.String()
+    procedure_code = fields.String(allow_none=True)
+    procedure_name = fields.String(allow_none=True)
+    channel = fields.String()
+    registered_at = fields.String()
+    citizen = fields.Nested(CitizenOutSchema)
+    address = fields.Nested(ResolvedAddressSchema)
+    parcel = fields.Nested(ParcelOutSchema)
+    fee_forwarding = fields.Dict(allow_none=True)
+    deliver_after = fields.String(allow_none=True)
+    deliver_before = fields.String(allow_none=True)
+    quote_id = fields.String(allow_none=True)
+    price = fields.Nested(PriceSchema)
+    payment = fields.Nested(PaymentSchema)
+    post_office_code = fields.String(allow_none=True)
+    attempt_count = fields.Integer()
+    due_at = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+    cancelled_at = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    links = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class OrderPageSchema(Schema):
+    data = fields.List(fields.Nested(OrderSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class BatchItemSchema(Schema):
+    index = fields.Integer()
+    status = fields.Integer()
+    order = fields.Nested(OrderSchema)
+    error = fields.Dict()
+
+
+class BatchResultSchema(Schema):
+    data = fields.List(fields.Nested(BatchItemSchema))
+
+
+class TrackingEventSchema(Schema):
+    id = fields.Integer()
+    type = fields.String()
+    status = fields.String()
+    occurred_at = fields.String()
+    post_office_code = fields.String(allow_none=True)
+    ward_code = fields.String(allow_none=True)
+    failure_reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class TrackingEventPageSchema(Schema):
+    data = fields.List(fields.Nested(TrackingEventSchema))
+    next_cursor = fields.String(allow_none=True)

@@ -1,0 +1,61 @@
+"""Domain objects as the API shows them."""
+from __future__ import annotations
+
+from typing import Any
+
+from postal_svc.clock import isoformat_z
+from postal_svc.shipments.models import Order, TrackingEvent
+
+PENDING_PRICE = {"status": "pending", "currency": "VND", "lines": [], "total": None,
+                 "vat_included": None, "vat_rate": None, "priced_at": None}
+
+
+def present_order(order: Order) -> dict[str, Any]:
+    base = f"/api/v1/orders/{order.public_id}"
+    price = {"status": "priced", **order.price} if order.price else dict(PENDING_PRICE)
+    return {
+        "id": order.public_id,
+        "tracking_number": order.tracking_number,
+        "kind": order.kind,
+        "status": order.status,
+        "agency_code": order.agency_code,
+        "dossier_code": order.dossier_code,
+        "procedure_code": order.procedure_code,
+        "procedure_name": order.procedure_name,
+        "channel": order.channel,
+        "registered_at": isoformat_z(order.registered_at),
+        "citizen": {"name": order.citizen_name, "phone": order.citizen_phone,
+                    "email": order.citizen_email},
+        "address": {
+            "line": order.address_line, "ward_code": order.ward_code, "ward_name": order.ward_name,
+            "province_code": order.province_code, "province_name": order.province_name,
+            "lat": order.lat, "lon": order.lon, "precision": order.address_precision,
+            "as_sent": order.address_input,
+        },
+        "parcel": {"weight_grams": order.weight_g, "pieces": order.pieces,
+                   "contents": order.contents},
+        "fee_forwarding": ({"amount": order.fee_forwarding_vnd}
+                           if order.fee_forwarding_vnd is not None else None),
+        "deliver_after": isoformat_z(order.deliver_after),
+        "deliver_before": isoformat_z(order.deliver_before),
+        "quote_id": order.quote_id,
+        "price": price,
+        "payment": {"payer": order.payer, "method": order.payment_method,
+                    "status": order.payment_status, "pay_url": None},
+        "post_office_code": order.post_office_code,
+        "attempt_count": order.attempt_count,
+        "due_at": isoformat_z(order.due_at),
+        "created_at": isoformat_z(order.created_at),
+        "updated_at": isoformat_z(order.updated_at),
+        "cancelled_at": isoformat_z(order.cancelled_at),
+        "cancel_reason": order.cancel_reason,
+        "links": {"self": base, "events": f"{base}/events", "label": f"{base}/label.pdf",
+                  "tracking": f"/track/{order.tracking_number}"},
+    }
+
+
+def present_event(event: TrackingEvent) -> dict[str, Any]:
+    return {"id": event.id, "type": event.type, "status": event.status,
+            "occurred_at": isoformat_z(event.occurred_at),
+            "post_office_code": event.post_office_code, "ward_code": event.ward_code,
+            "failure_reason": event.failure_reason, "note": event.note}

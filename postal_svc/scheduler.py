@@ -1,0 +1,35 @@
+"""The scheduler process (APScheduler 3): runs the jobs in postal_svc.jobs on a timetable."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from postal_svc import jobs
+from postal_svc.clock import utcnow
+from postal_svc.config import Settings
+from postal_svc.db import Database, make_engine
+
+log = logging.getLogger("postal_svc.scheduler")
+
+
+def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
+    """A scheduler with every job registered; durable work lives in our own tables."""
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True,
+                                                                "max_instances": 1,
+                                                                "misfire_grace_time": 300})
+    scheduler.add_job(
+        lambda: jobs.purge_idempotency_records(db, now=utcnow()),
+        IntervalTrigger(minutes=settings.scheduler_idempotency_purge_minutes),
+        id="purge_idempotency_records", name="Purge expired idempotency records",
+        next_run_time=utcnow() + timedelta(seconds=5))
+    return scheduler
+
+
+def run(settings: Settings) -> None:
+    db = Database(make_engine(settings.database_url))
+    scheduler = build_scheduler(settings, db)
+    log.info("scheduler starting with %d jobs", len(scheduler.get_jobs()))
+    scheduler.start()

@@ -1,0 +1,1 @@
+"""Orders: intake from government systems, the status lifecycle and tracking events."""

@@ -1,0 +1,300 @@
+"""Order intake: creating, reading, listing and cancelling orders for government systems."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from postal_svc.access.service import Caller
+from postal_svc.directory.models import Agency
+from postal_svc.directory.service import post_office_for_ward
+from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
+from postal_svc.pagination import Page, paginate
+from postal_svc.shipments.addresses import AddressInput, AddressResolver, leave_unresolved
+from postal_svc.shipments.lifecycle import Kind, Status, check_transition
+from postal_svc.shipments.models import Order, TrackingEvent
+from postal_svc.shipments.service_level import due_at
+from postal_svc.shipments.tracking_numbers import allocate_tracking_number
+
+CHANNELS = ("online_public_service", "counter", "hotline")
+PAYERS = ("citizen", "agency")
+PAYMENT_METHODS = {"citizen": ("online", "cash_on_delivery"), "agency": ("agency_account",)}
+INITIAL_PAYMENT_STATUS = {"online": "unpaid", "cash_on_delivery": "due_on_delivery",
+                          "agency_account": "on_account"}
+INITIAL_STATUS = {Kind.RESULT_DELIVERY: Status.CREATED, Kind.DOSSIER_PICKUP: Status.CREATED}
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class DuplicateOrder(Conflict):
+    code = "duplicate_order"
+
+
+class UnknownAgency(RuleViolation):
+    code = "unknown_agency"
+
+
+class InvalidOrder(RuleViolation):
+    code = "invalid_order"
+
+
+class QuoteNotFound(RuleViolation):
+    code = "quote_not_found"
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """The configurable rules of intake."""
+
+    tracking_prefix: str = "RR"
+    registered_at_max_age: timedelta = timedelta(days=180)
+    registered_at_future_skew: timedelta = timedelta(minutes=5)
+    delivery_working_days: int = 3
+
+
+@dataclass(frozen=True)
+class OrderDraft:
+    """A well-formed order request (formats already checked), before business rules."""
+
+    kind: Kind
+    agency_code: str
+    dossier_code: str
+    channel: str
+    citizen_name: str
+    citizen_phone: str  # E.164
+    address: AddressInput
+    weight_g: int
+    payer: str
+    pieces: int = 1
+    procedure_code: str | None = None
+    procedure_name: str | None = None
+    registered_at: datetime | None = None
+    citizen_email: str | None = None
+    contents: str | None = None
+    payment_method: str | None = None
+    fee_forwarding_vnd: int | None = None
+    deliver_after: datetime | None = None
+    deliver_before: datetime | None = None
+    quote_id: str | None = None
+
+
+@dataclass
+class OrderFilters:
+    status: str | None = None
+    kind: str | None = None
+    agency_code: str | None = None
+    post_office_code: str | None = None
+    dossier_code: str | None = None
+    tracking_number: str | None = None
+    phone: str | None = None
+    address_precision: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchItemResult:
+    index: int
+    order: Order | None = None
+    error: DomainError | None = None
+
+
+QuotePricer = Callable[[Session, Order, OrderDraft], None]
+
+
+def _check_rules(draft: OrderDraft, registered_at: datetime, policy: IntakePolicy,
+                 now: datetime) -> str:
+    """Business rules on a draft; returns the payment method. Raises InvalidOrder."""
+    errors: dict[str, list[str]] = {}
+    if registered_at > now + policy.registered_at_future_skew:
+        errors["registered_at"] = ["Must not be in the future."]
+    elif registered_at < now - policy.registered_at_max_age:
+        days = policy.registered_at_max_age.days
+        errors["registered_at"] = [f"Must not be more than {days} days ago."]
+    method = draft.payment_method or PAYMENT_METHODS[draft.payer][0]
+    if method not in PAYMENT_METHODS[draft.payer]:
+        allowed = ", ".join(PAYMENT_METHODS[draft.payer])
+        errors["payment_method"] = [f"A {draft.payer}-paid order is paid by: {allowed}."]
+    if draft.deliver_after and draft.deliver_before and draft.deliver_after >= draft.deliver_before:
+        errors["deliver_before"] = ["Must be after deliver_after."]
+    if draft.deliver_before and draft.deliver_before <= now:
+        errors["deliver_before"] = ["Must be in the future."]
+    if errors:
+        raise InvalidOrder("The order breaks an intake rule.", errors=errors)
+    return method
+
+
+def _find_by_natural_key(session: Session, draft: OrderDraft) -> Order | None:
+    return session.scalar(select(Order).where(
+        Order.agency_code == draft.agency_code, Order.dossier_code == draft.dossier_code,
+        Order.kind == draft.kind.value))
+
+
+def _duplicate(existing: Order) -> DuplicateOrder:
+    return DuplicateOrder(
+        "An order for this dossier, agency and kind exists already.",
+        details={"existing_id": existing.public_id,
+                 "existing_tracking_number": existing.tracking_number})
+
+
+def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy: IntakePolicy,
+                 now: datetime, resolve_address: AddressResolver = leave_unresolved) -> Order:
+    """Create one order with its S10 number and its `created` event.
+
+    Guarantees one order per (agency_code, dossier_code, kind), even under concurrency: the
+    loser of a race gets DuplicateOrder with the winner's id. Writes inside a savepoint, so a
+    failure leaves the caller's transaction as it was. Raises UnknownAgency (also for an
+    agency outside the caller's scope, so codes do not leak), InvalidOrder, QuoteNotFound,
+    DuplicateOrder.
+    """
+    allowed = caller.agency_codes()
+    agency = session.get(Agency, draft.agency_code)
+    if agency is None or (allowed is not None and draft.agency_code not in allowed):
+        raise UnknownAgency("No such agency among those you act for.",
+                            errors={"agency_code": ["Unknown agency."]})
+    registered_at = draft.registered_at or now
+    method = _check_rules(draft, registered_at, policy, now)
+    if draft.quote_id is not None:
+        # Quotes arrive with billing; until then no quote id can be honoured.
+        raise QuoteNotFound("No such quote.", errors={"quote_id": ["Unknown or expired quote."]})
+    existing = _find_by_natural_key(session, draft)
+    if existing is not None:
+        raise _duplicate(existing)
+
+    resolved = resolve_address(draft.address)
+    post_office_code = post_office_for_ward(session, resolved.ward_code) or agency.post_office_code
+    savepoint = session.begin_nested()
+    try:
+        order = Order(
+            public_id="ord_" + secrets.token_hex(10),
+            tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
+            kind=draft.kind.value, status=INITIAL_STATUS[draft.kind].value,
+            agency_code=draft.agency_code, dossier_code=draft.dossier_code,
+            procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
+            channel=draft.channel, registered_at=registered_at,
+            citizen_name=draft.citizen_name, citizen_phone=draft.citizen_phone,
+            citizen_email=draft.citizen_email,
+            address_input=draft.address.as_sent(), address_line=resolved.line,
+            ward_code=resolved.ward_code, ward_name=resolved.ward_name,
+            province_code=resolved.province_code, province_name=resolved.province_name,
+            lat=resolved.lat, lon=resolved.lon, address_precision=resolved.precision,
+            post_office_code=post_office_code,
+            weight_g=draft.weight_g, pieces=draft.pieces, contents=draft.contents,
+            payer=draft.payer, payment_method=method,
+            payment_status=INITIAL_PAYMENT_STATUS[method],
+            fee_forwarding_vnd=draft.fee_forwarding_vnd,
+            deliver_after=draft.deliver_after, deliver_before=draft.deliver_before,
+            quote_id=draft.quote_id, price=None, total_vnd=None, attempt_count=0,
+            due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
+                          working_days=policy.delivery_working_days),
+            created_by_client_id=caller.client_id, created_at=now, updated_at=now)
+        order.events.append(TrackingEvent(
+            type="created", status=order.status, occurred_at=now, recorded_at=now,
+            actor_client_id=caller.client_id, actor_role=caller.role.value,
+            post_office_code=post_office_code, ward_code=resolved.ward_code))
+        session.add(order)
+        session.flush()
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        existing = _find_by_natural_key(session, draft)
+        if existing is None:
+            raise
+        raise _duplicate(existing) from None
+    return order
+
+
+def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], *, caller: Caller,
+                  policy: IntakePolicy, now: datetime,
+                  resolve_address: AddressResolver = leave_unresolved) -> list[BatchItemResult]:
+    """Create each draft independently; an item that failed validation is passed in as its error.
+
+    Good items are created even when others fail; results come back in input order.
+    """
+    results: list[BatchItemResult] = []
+    for index, item in enumerate(drafts):
+        if isinstance(item, DomainError):
+            results.append(BatchItemResult(index=index, error=item))
+            continue
+        try:
+            order = create_order(session, item, caller=caller, policy=policy, now=now,
+                                 resolve_address=resolve_address)
+        except DomainError as error:
+            results.append(BatchItemResult(index=index, error=error))
+        else:
+            results.append(BatchItemResult(index=index, order=order))
+    return results
+
+
+def _scope(stmt: Select[Any], caller: Caller) -> Select[Any]:
+    agencies, offices = caller.agency_codes(), caller.post_office_codes()
+    if agencies is None and offices is None:
+        return stmt
+    if agencies:
+        return stmt.where(Order.agency_code.in_(sorted(agencies)))
+    if offices:
+        return stmt.where(Order.post_office_code.in_(sorted(offices)))
+    return stmt.where(False)
+
+
+def get_order(session: Session, public_id: str, *, caller: Caller) -> Order:
+    """The order with this id if the caller may see it; raises OrderNotFound otherwise."""
+    order = session.scalar(_scope(select(Order).where(Order.public_id == public_id), caller))
+    if order is None:
+        raise OrderNotFound("No such order.")
+    return order
+
+
+def list_orders(session: Session, filters: OrderFilters, *, caller: Caller, limit: int,
+                cursor: str | None) -> Page[Order]:
+    """Orders the caller may see, newest first, filtered, one page at a time."""
+    stmt = _scope(select(Order), caller)
+    equal = {"status": Order.status, "kind": Order.kind, "agency_code": Order.agency_code,
+             "post_office_code": Order.post_office_code, "dossier_code": Order.dossier_code,
+             "tracking_number": Order.tracking_number, "phone": Order.citizen_phone,
+             "address_precision": Order.address_precision}
+    for name, column in equal.items():
+        value = getattr(filters, name)
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.created_from is not None:
+        stmt = stmt.where(Order.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(Order.created_at < filters.created_to)
+    return paginate(session, stmt, Order.id, limit=limit, cursor=cursor, descending=True)
+
+
+def cancel_order(session: Session, public_id: str, *, caller: Caller, reason: str | None,
+                 now: datetime) -> Order:
+    """Cancel an order the lifecycle still allows to be cancelled.
+
+    Raises OrderNotFound and InvalidTransition (the item is already in a courier's hands, or
+    the order is over). Takes a row lock so two concurrent transitions cannot both pass.
+    """
+    order = session.scalar(_scope(select(Order).where(Order.public_id == public_id), caller)
+                           .with_for_update())
+    if order is None:
+        raise OrderNotFound("No such order.")
+    check_transition(Kind(order.kind), Status(order.status), Status.CANCELLED)
+    order.status = Status.CANCELLED.value
+    order.cancelled_at = now
+    order.cancel_reason = reason
+    order.updated_at = now
+    order.events.append(TrackingEvent(
+        type=Status.CANCELLED.value, status=order.status, occurred_at=now, recorded_at=now,
+        actor_client_id=caller.client_id, actor_role=caller.role.value,
+        post_office_code=order.post_office_code, note=reason))
+    session.flush()
+    return order
+
+
+def events_of(order: Order) -> Iterable[TrackingEvent]:
+    return order.events

@@ -1,0 +1,2 @@
+from postal_svc import create_app
+app = create_app()
