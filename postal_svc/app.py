@@ -11,6 +11,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from postal_svc import models  # noqa: F401  (every table on the metadata)
+from postal_svc.access.service import CachedAuthenticator
 from postal_svc.config import INSTANCE_DIR, Settings
 from postal_svc.db import Database, make_engine
 from postal_svc.errors import DomainError
@@ -30,6 +31,7 @@ class PostalState:
     settings: Settings
     db: Database
     resolve_address: AddressResolver
+    authenticator: CachedAuthenticator
 
 
 class PostalApi(Api):
@@ -70,8 +72,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bind = test_config.pop("db_bind", None) or make_engine(settings.database_url)
     resolver: Callable[..., Any] = test_config.pop("resolve_address", None) or leave_unresolved
     app.config.update(test_config)
-    app.extensions["postal"] = PostalState(settings=settings, db=Database(bind),
-                                           resolve_address=resolver)
+    app.extensions["postal"] = PostalState(
+        settings=settings, db=Database(bind), resolve_address=resolver,
+        authenticator=CachedAuthenticator(ttl_s=settings.auth_cache_seconds))
 
     api = PostalApi(app)
     api.register_blueprint(orders.blp)

@@ -38,6 +38,9 @@ class Settings:
     # Clock skew tolerated between a government system and us for registered_at.
     registered_at_future_skew_s: int = 300
     idempotency_ttl_hours: int = 24
+    # Seconds an authenticated API key is remembered per process (0: ask the database each
+    # time). A revoked key stops working within this time.
+    auth_cache_seconds: int = 30
     # An in-flight idempotency record older than this is considered abandoned (crashed worker).
     idempotency_lock_timeout_s: int = 60
     # Working days to deliver a result when the citizen gave no window.

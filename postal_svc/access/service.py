@@ -4,10 +4,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,6 +105,50 @@ def authenticate(session: Session, key: str) -> Caller | None:
         return None
     return Caller(client_id=client.id, name=client.name, role=Role(client.role),
                   scope=frozenset(client.scope or ()))
+
+
+class CachedAuthenticator:
+    """Remembers recently seen keys for `ttl_s` seconds so a request need not ask the database.
+
+    Only successful look-ups are kept (unknown keys always go to the database), at most
+    `max_entries` of them; a key revoked in another process stops working within `ttl_s`.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+
+    def authenticate(self, session_factory: Callable[[], Session], key: str) -> Caller | None:
+        if self.ttl_s <= 0:
+            with session_factory() as session:
+                return authenticate(session, key)
+        digest = hash_key(key)
+        now = self._clock()
+        with self._lock:
+            hit = self._entries.get(digest)
+            if hit is not None and hit[0] > now:
+                self._entries.move_to_end(digest)
+                return hit[1]
+        with session_factory() as session:
+            caller = authenticate(session, key)
+        with self._lock:
+            if caller is None:
+                self._entries.pop(digest, None)
+            else:
+                self._entries[digest] = (now + self.ttl_s, caller)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return caller
+
+    def forget(self, client_id: int) -> None:
+        """Drop a client's cached keys at once (after revocation in this process)."""
+        with self._lock:
+            for digest in [d for d, (_, c) in self._entries.items() if c.client_id == client_id]:
+                del self._entries[digest]
 
 
 def revoke_client(session: Session, client_id: int, *, now: datetime) -> ApiClient:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import Unauthorized
 
-from postal_svc.access.service import Caller, Role, authenticate
+from postal_svc.access.service import Caller, Role
 from postal_svc.clock import utcnow
 from postal_svc.config import Settings
 from postal_svc.db import Database
@@ -68,8 +68,7 @@ def _authenticate_request() -> Caller:
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.",
                            www_authenticate=["Bearer"])
     # A short session of its own: on SQLite a request session would hold the write lock.
-    with database().session_factory() as auth_session:
-        found = authenticate(auth_session, key.strip())
+    found = state().authenticator.authenticate(database().session_factory, key.strip())
     if found is None:
         raise Unauthorized("The API key is unknown or revoked.", www_authenticate=["Bearer"])
     return found

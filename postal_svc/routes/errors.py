@@ -47,9 +47,10 @@ def status_of(error: DomainError) -> int:
 
 def domain_error_body(error: DomainError) -> dict[str, Any]:
     """The error shape of a domain error, also used per item in batch answers."""
-    body: dict[str, Any] = {"code": error.code, "status": status_of(error),
-                            "message": error.message, "errors": dict(error.errors)}
-    body.update(error.details)
+    # Details add fields; they never replace the four fields of the error shape.
+    body: dict[str, Any] = dict(error.details)
+    body.update({"code": error.code, "status": status_of(error), "message": error.message,
+                 "errors": dict(error.errors)})
     return body
 
 

@@ -35,8 +35,10 @@ class CodeString(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = clean_text(super()._deserialize(value, attr, data, **kwargs))
-        if not text or len(text) > self.max_length or not text.isprintable():
-            raise ValidationError(f"Must be 1 to {self.max_length} printable characters.")
+        if (not text or len(text) > self.max_length or not text.isprintable()
+                or any(c.isspace() for c in text)):
+            raise ValidationError(
+                f"Must be 1 to {self.max_length} printable characters without spaces.")
         return text
 
 

@@ -91,7 +91,9 @@ class CreateOrderSchema(Schema):
 
 class BatchSchema(Schema):
     # Items are validated one by one so that one bad item does not sink the batch.
-    orders = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+    # A null item too is one bad item (422 in its place), not a reason to refuse the batch.
+    orders = fields.List(fields.Raw(allow_none=True), required=True,
+                         validate=validate.Length(min=1))
 
 
 class CancelSchema(Schema):

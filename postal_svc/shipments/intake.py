@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from postal_svc.access.service import Caller
@@ -97,7 +97,6 @@ class OrderFilters:
     address_precision: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,9 +104,6 @@ class BatchItemResult:
     index: int
     order: Order | None = None
     error: DomainError | None = None
-
-
-QuotePricer = Callable[[Session, Order, OrderDraft], None]
 
 
 def _check_rules(draft: OrderDraft, registered_at: datetime, policy: IntakePolicy,
@@ -150,10 +146,9 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     """Create one order with its S10 number and its `created` event.
 
     Guarantees one order per (agency_code, dossier_code, kind), even under concurrency: the
-    loser of a race gets DuplicateOrder with the winner's id. Writes inside a savepoint, so a
-    failure leaves the caller's transaction as it was. Raises UnknownAgency (also for an
-    agency outside the caller's scope, so codes do not leak), InvalidOrder, QuoteNotFound,
-    DuplicateOrder.
+    insert yields to an existing row (ON CONFLICT DO NOTHING), and the loser of a race gets
+    DuplicateOrder with the winner's id. Raises UnknownAgency (also for an agency outside the
+    caller's scope, so codes do not leak), InvalidOrder, QuoteNotFound, DuplicateOrder.
     """
     allowed = caller.agency_codes()
     agency = session.get(Agency, draft.agency_code)
@@ -165,51 +160,58 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     if draft.quote_id is not None:
         # Quotes arrive with billing; until then no quote id can be honoured.
         raise QuoteNotFound("No such quote.", errors={"quote_id": ["Unknown or expired quote."]})
-    existing = _find_by_natural_key(session, draft)
-    if existing is not None:
-        raise _duplicate(existing)
 
     resolved = resolve_address(draft.address)
     post_office_code = post_office_for_ward(session, resolved.ward_code) or agency.post_office_code
-    savepoint = session.begin_nested()
-    try:
-        order = Order(
-            public_id="ord_" + secrets.token_hex(10),
-            tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
-            kind=draft.kind.value, status=INITIAL_STATUS[draft.kind].value,
-            agency_code=draft.agency_code, dossier_code=draft.dossier_code,
-            procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
-            channel=draft.channel, registered_at=registered_at,
-            citizen_name=draft.citizen_name, citizen_phone=draft.citizen_phone,
-            citizen_email=draft.citizen_email,
-            address_input=draft.address.as_sent(), address_line=resolved.line,
-            ward_code=resolved.ward_code, ward_name=resolved.ward_name,
-            province_code=resolved.province_code, province_name=resolved.province_name,
-            lat=resolved.lat, lon=resolved.lon, address_precision=resolved.precision,
-            post_office_code=post_office_code,
-            weight_g=draft.weight_g, pieces=draft.pieces, contents=draft.contents,
-            payer=draft.payer, payment_method=method,
-            payment_status=INITIAL_PAYMENT_STATUS[method],
-            fee_forwarding_vnd=draft.fee_forwarding_vnd,
-            deliver_after=draft.deliver_after, deliver_before=draft.deliver_before,
-            quote_id=draft.quote_id, price=None, total_vnd=None, attempt_count=0,
-            due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
-                          working_days=policy.delivery_working_days),
-            created_by_client_id=caller.client_id, created_at=now, updated_at=now)
-        order.events.append(TrackingEvent(
-            type="created", status=order.status, occurred_at=now, recorded_at=now,
-            actor_client_id=caller.client_id, actor_role=caller.role.value,
-            post_office_code=post_office_code, ward_code=resolved.ward_code))
-        session.add(order)
-        session.flush()
-        savepoint.commit()
-    except IntegrityError:
-        savepoint.rollback()
+    order = _insert_unless_exists(session, dict(
+        public_id="ord_" + secrets.token_hex(10),
+        tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
+        kind=draft.kind.value, status=INITIAL_STATUS[draft.kind].value,
+        agency_code=draft.agency_code, dossier_code=draft.dossier_code,
+        procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
+        channel=draft.channel, registered_at=registered_at,
+        citizen_name=draft.citizen_name, citizen_phone=draft.citizen_phone,
+        citizen_email=draft.citizen_email,
+        address_input=draft.address.as_sent(), address_line=resolved.line,
+        ward_code=resolved.ward_code, ward_name=resolved.ward_name,
+        province_code=resolved.province_code, province_name=resolved.province_name,
+        lat=resolved.lat, lon=resolved.lon, address_precision=resolved.precision,
+        post_office_code=post_office_code,
+        weight_g=draft.weight_g, pieces=draft.pieces, contents=draft.contents,
+        payer=draft.payer, payment_method=method, payment_status=INITIAL_PAYMENT_STATUS[method],
+        fee_forwarding_vnd=draft.fee_forwarding_vnd,
+        deliver_after=draft.deliver_after, deliver_before=draft.deliver_before,
+        quote_id=draft.quote_id, price=None, total_vnd=None, attempt_count=0,
+        due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
+                      working_days=policy.delivery_working_days),
+        created_by_client_id=caller.client_id, created_at=now, updated_at=now))
+    if order is None:
         existing = _find_by_natural_key(session, draft)
-        if existing is None:
-            raise
-        raise _duplicate(existing) from None
+        assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
+        raise _duplicate(existing)
+    session.add(TrackingEvent(
+        order_id=order.id, type="created", status=order.status, occurred_at=now, recorded_at=now,
+        actor_client_id=caller.client_id, actor_role=caller.role.value,
+        post_office_code=post_office_code, ward_code=resolved.ward_code))
+    session.flush()
     return order
+
+
+def _insert_unless_exists(session: Session, values: dict[str, Any]) -> Order | None:
+    """INSERT ... ON CONFLICT (natural key) DO NOTHING RETURNING the new order, or None."""
+    dialect = session.get_bind().dialect.name
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # Built once per dialect with the values passed separately: SQLAlchemy then caches
+        # the compiled statement instead of rebuilding it for every order.
+        stmt = _UPSERTS[dialect] = (
+            insert(Order).on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
+            .returning(Order))
+    return session.scalars(stmt, [values]).first()
+
+
+_UPSERTS: dict[str, Any] = {}
 
 
 def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], *, caller: Caller,
@@ -288,13 +290,10 @@ def cancel_order(session: Session, public_id: str, *, caller: Caller, reason: st
     order.cancelled_at = now
     order.cancel_reason = reason
     order.updated_at = now
-    order.events.append(TrackingEvent(
-        type=Status.CANCELLED.value, status=order.status, occurred_at=now, recorded_at=now,
+    session.add(TrackingEvent(
+        order_id=order.id, type=Status.CANCELLED.value, status=order.status, occurred_at=now,
+        recorded_at=now,
         actor_client_id=caller.client_id, actor_role=caller.role.value,
         post_office_code=order.post_office_code, note=reason))
     session.flush()
     return order
-
-
-def events_of(order: Order) -> Iterable[TrackingEvent]:
-    return order.events

@@ -68,4 +68,4 @@ def check_transition(kind: Kind, current: Status, target: Status) -> None:
     if target not in allowed_next(kind, current):
         raise InvalidTransition(
             f"A {kind.value} order cannot go from {current.value} to {target.value}.",
-            details={"status": current.value, "requested": target.value})
+            details={"current_status": current.value, "requested_status": target.value})

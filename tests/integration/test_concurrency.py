@@ -1,0 +1,108 @@
+"""Intake under concurrency (PostgreSQL in CI, SQLite too): races never create a second order."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from postal_svc import create_app
+from postal_svc.access.service import create_client
+from postal_svc.directory.service import create_agency, create_post_office
+from postal_svc.shipments.models import Order
+from postal_svc.shipments.s10 import is_valid_tracking_number
+from tests.conftest import order_body, test_settings
+
+
+CONCURRENCY = 50
+
+
+@pytest.fixture
+def live(committed_engine: Engine, database_url: str) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        create_post_office(session, {"code": "PO-THUDUC", "name": "Bưu điện Thủ Đức"}, now=now)
+        create_agency(session, {"code": "AG-LINHTRUNG", "name": "UBND phường Linh Trung",
+                                "post_office_code": "PO-THUDUC"}, now=now)
+        _, key = create_client(session, name="one-stop", role="agency_system",
+                               scope=["AG-LINHTRUNG"], now=now)
+        session.commit()
+    app = create_app({"settings": test_settings(database_url), "db_bind": committed_engine})
+    return {"app": app, "headers": {"Authorization": f"Bearer {key}"}, "engine": committed_engine}
+
+
+def run_at_once(count: int, request: Callable[[int], Any]) -> list[Any]:
+    """Start `count` requests in threads released together by a barrier."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        results[i] = request(i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def count_orders(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(Order)) or 0
+
+
+def test_fifty_simultaneous_identical_requests_with_one_key_create_exactly_one_order(
+        live: dict[str, Any]) -> None:
+    body = order_body()
+    headers = {**live["headers"], "Idempotency-Key": "retry-storm-1"}
+
+    def post(_: int) -> tuple[int, dict[str, Any], str | None]:
+        response = live["app"].test_client().post("/api/v1/orders", json=body, headers=headers)
+        return response.status_code, response.get_json(), response.headers.get("Idempotent-Replayed")
+
+    results = run_at_once(CONCURRENCY, post)
+    statuses = Counter(status for status, _, _ in results)
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in results if r[0] == 201]
+    assert created, "at least the first request succeeds"
+    assert len({r[1]["id"] for r in created}) == 1
+    assert all(r[1]["code"] == "request_in_progress" for r in results if r[0] == 409)
+    assert count_orders(live["engine"]) == 1
+
+
+def test_fifty_simultaneous_requests_with_one_natural_key_and_different_keys_create_one_order(
+        live: dict[str, Any]) -> None:
+    body = order_body()
+
+    def post(i: int) -> tuple[int, dict[str, Any]]:
+        headers = {**live["headers"], "Idempotency-Key": f"distinct-{i}"}
+        response = live["app"].test_client().post("/api/v1/orders", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    results = run_at_once(CONCURRENCY, post)
+    statuses = Counter(status for status, _ in results)
+    assert statuses[201] == 1, statuses
+    assert statuses[409] == CONCURRENCY - 1, statuses
+    winner = next(payload for status, payload in results if status == 201)
+    assert all(payload["code"] == "duplicate_order" and payload["existing_id"] == winner["id"]
+               for status, payload in results if status == 409)
+    assert count_orders(live["engine"]) == 1
+
+
+def test_tracking_numbers_allocated_concurrently_are_unique_and_valid(live: dict[str, Any]) -> None:
+    def post(i: int) -> tuple[int, dict[str, Any]]:
+        response = live["app"].test_client().post("/api/v1/orders", json=order_body(),
+                                                  headers=live["headers"])
+        return response.status_code, response.get_json()
+
+    results = run_at_once(CONCURRENCY, post)
+    assert all(status == 201 for status, _ in results), Counter(s for s, _ in results)
+    numbers = [payload["tracking_number"] for _, payload in results]
+    assert len(set(numbers)) == CONCURRENCY
+    assert all(is_valid_tracking_number(n) for n in numbers)
