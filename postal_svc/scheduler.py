@@ -11,6 +11,7 @@ from postal_svc import jobs
 from postal_svc.clock import utcnow
 from postal_svc.config import Settings
 from postal_svc.db import Database, make_engine
+from postal_svc.logs import configure_logging
 
 log = logging.getLogger("postal_svc.scheduler")
 
@@ -29,6 +30,7 @@ def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
 
 
 def run(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_json)
     db = Database(make_engine(settings.database_url))
     scheduler = build_scheduler(settings, db)
     log.info("scheduler starting with %d jobs", len(scheduler.get_jobs()))
