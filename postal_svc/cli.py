@@ -5,12 +5,14 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
 
 from postal_svc.clock import utcnow
-from postal_svc.config import INSTANCE_DIR, Settings
+from postal_svc.config import Settings
 from postal_svc.db import Database, make_engine
 from postal_svc.errors import DomainError
 
@@ -19,7 +21,9 @@ def _settings() -> Settings:
     settings = Settings.from_env()
     settings.validate()
     if settings.is_sqlite:
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path = make_url(settings.database_url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
     return settings
 
 

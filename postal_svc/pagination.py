@@ -40,7 +40,11 @@ def paginate(session: Session, stmt: Select[Any], key: InstrumentedAttribute[Any
     """Run `stmt` ordered by the unique `key`, one page after `cursor`."""
     if cursor is not None:
         after = decode_cursor(cursor)
-        if not isinstance(after, (int, str)) or isinstance(after, bool):
+        # Only a value this key could hold: a string for an integer key (or a number past
+        # 64 bits) would otherwise reach the database and fail there.
+        expected = key.type.python_type
+        if (not isinstance(after, expected) or isinstance(after, bool)
+                or (isinstance(after, int) and not -2**63 <= after < 2**63)):
             raise RuleViolation("The cursor is not one this service gave out.",
                                 errors={"cursor": ["Invalid cursor."]})
         stmt = stmt.where(key < after if descending else key > after)

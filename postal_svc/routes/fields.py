@@ -1,6 +1,7 @@
 """marshmallow fields shared by the API schemas."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import ValidationError, fields
@@ -16,11 +17,19 @@ class StrictInteger(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
+def _check_encodable(text: str) -> None:
+    # A lone surrogate ("\ud800" in JSON) cannot be stored as UTF-8: refuse it here, not in
+    # the database driver.
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValidationError("Not valid Unicode text.")
+
+
 class CleanString(fields.String):
     """A string stored in NFC, trimmed, with single spaces; blank after cleaning is missing."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = clean_text(super()._deserialize(value, attr, data, **kwargs))
+        _check_encodable(text)
         if not text:
             raise ValidationError("Must not be blank.")
         return text
@@ -34,8 +43,11 @@ class CodeString(fields.String):
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = clean_text(super()._deserialize(value, attr, data, **kwargs))
-        if (not text or len(text) > self.max_length or not text.isprintable()
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        text = clean_text(raw)
+        # Checked on what was sent: a control character inside a code is refused, not
+        # silently dropped (which could merge two different codes into one).
+        if (not text or len(text) > self.max_length or not raw.strip().isprintable()
                 or any(c.isspace() for c in text)):
             raise ValidationError(
                 f"Must be 1 to {self.max_length} printable characters without spaces.")
@@ -51,3 +63,14 @@ class VietnamesePhone(fields.String):
             return normalize_vn_phone(raw)
         except InvalidPhone as error:
             raise ValidationError(str(error)) from None
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An instant with an offset, returned in UTC; instants UTC cannot hold are refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValidationError("Out of range.") from None

@@ -5,7 +5,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from postal_svc.routes.fields import CleanString, CodeString, StrictInteger, VietnamesePhone
+from postal_svc.routes.fields import (
+    CleanString, CodeString, StrictInteger, UtcDateTime, VietnamesePhone)
 from postal_svc.shipments.intake import CHANNELS, PAYERS
 from postal_svc.shipments.lifecycle import Kind, Status
 
@@ -78,14 +79,14 @@ class CreateOrderSchema(Schema):
     procedure_code = CodeString(allow_none=True)
     procedure_name = CleanString(allow_none=True, validate=validate.Length(max=500))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    registered_at = fields.AwareDateTime(allow_none=True)
+    registered_at = UtcDateTime(allow_none=True)
     citizen = fields.Nested(CitizenSchema, required=True)
     parcel = fields.Nested(ParcelSchema, required=True)
     payer = fields.String(required=True, validate=validate.OneOf(PAYERS))
     payment_method = fields.String(allow_none=True, validate=validate.OneOf(PAYMENT_METHOD_NAMES))
     fee_forwarding = fields.Nested(FeeForwardingSchema, allow_none=True)
-    deliver_after = fields.AwareDateTime(allow_none=True)
-    deliver_before = fields.AwareDateTime(allow_none=True)
+    deliver_after = UtcDateTime(allow_none=True)
+    deliver_before = UtcDateTime(allow_none=True)
     quote_id = CodeString(allow_none=True)
 
 
@@ -109,8 +110,8 @@ class OrderQueryArgsSchema(Schema):
     tracking_number = CodeString(max_length=13)
     phone = VietnamesePhone()
     address_precision = fields.String(validate=validate.OneOf(PRECISIONS))
-    created_from = fields.AwareDateTime()
-    created_to = fields.AwareDateTime()
+    created_from = UtcDateTime()
+    created_to = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(validate=validate.Length(max=200))
 

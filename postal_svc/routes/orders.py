@@ -5,8 +5,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import ValidationError
+from postal_svc.routes.blueprint import Blueprint
+from marshmallow import RAISE, ValidationError
 
 from postal_svc.access.service import Role
 from postal_svc.errors import DomainError, RuleViolation
@@ -90,7 +90,8 @@ class Orders(MethodView):
         return present_order(order)
 
     @common.require_roles(*STAFF)
-    @blp.arguments(OrderQueryArgsSchema, location="query")
+    # A misspelt filter is refused (422), not ignored: ignoring it would list every order.
+    @blp.arguments(OrderQueryArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, OrderPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the orders you may see, newest first, with filters and a cursor."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from postal_svc.routes.blueprint import Blueprint
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from postal_svc.access.service import Role
 from postal_svc.clock import isoformat_z
@@ -114,7 +114,7 @@ def present_post_office(office: PostOffice) -> dict[str, Any]:
 @blp.route("/agencies")
 class Agencies(MethodView):
     @common.require_roles(*ANY_CLIENT)
-    @blp.arguments(ListArgsSchema, location="query")
+    @blp.arguments(ListArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, AgencyPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List agencies (agency systems see their own)."""
@@ -158,7 +158,7 @@ class AgencyByCode(MethodView):
 @blp.route("/post-offices")
 class PostOffices(MethodView):
     @common.require_roles(*ANY_CLIENT)
-    @blp.arguments(ListArgsSchema, location="query")
+    @blp.arguments(ListArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, PostOfficePageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List post offices."""
