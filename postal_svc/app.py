@@ -14,6 +14,7 @@ from postal_svc import models  # noqa: F401  (every table on the metadata)
 from postal_svc.access.service import CachedAuthenticator
 from postal_svc.config import INSTANCE_DIR, Settings
 from postal_svc.db import Database, make_engine
+from postal_svc.directory.lookup import DirectoryLookup
 from postal_svc.errors import DomainError
 from postal_svc.logs import configure_logging
 from postal_svc.routes import errors as error_handlers
@@ -32,6 +33,7 @@ class PostalState:
     db: Database
     resolve_address: AddressResolver
     authenticator: CachedAuthenticator
+    directory: DirectoryLookup
 
 
 class PostalApi(Api):
@@ -74,7 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(test_config)
     app.extensions["postal"] = PostalState(
         settings=settings, db=Database(bind), resolve_address=resolver,
-        authenticator=CachedAuthenticator(ttl_s=settings.auth_cache_seconds))
+        authenticator=CachedAuthenticator(ttl_s=settings.auth_cache_seconds),
+        directory=DirectoryLookup(ttl_s=settings.reference_cache_seconds))
 
     api = PostalApi(app)
     api.register_blueprint(orders.blp)

@@ -41,6 +41,8 @@ class Settings:
     # Seconds an authenticated API key is remembered per process (0: ask the database each
     # time). A revoked key stops working within this time.
     auth_cache_seconds: int = 30
+    # Seconds intake may use a remembered agency or ward-to-post-office answer (0: never).
+    reference_cache_seconds: int = 10
     # An in-flight idempotency record older than this is considered abandoned (crashed worker).
     idempotency_lock_timeout_s: int = 60
     # Working days to deliver a result when the citizen gave no window.

@@ -88,6 +88,7 @@ def now() -> datetime:
 def test_settings(database_url: str, **overrides: Any) -> Settings:
     # Keys are looked up on every request in tests, so a revoked key fails at once.
     overrides.setdefault("auth_cache_seconds", 0)
+    overrides.setdefault("reference_cache_seconds", 0)
     return Settings(database_url=database_url, environment="test", log_json=False,
                     log_level="WARNING", **overrides)
 

@@ -86,7 +86,8 @@ class Orders(MethodView):
         """Create an order (idempotent with Idempotency-Key)."""
         order = intake.create_order(common.session(), draft_from(data), caller=common.caller(),
                                     policy=intake_policy(), now=common.now(),
-                                    resolve_address=common.state().resolve_address)
+                                    resolve_address=common.state().resolve_address,
+                                    directory=common.state().directory)
         return present_order(order)
 
     @common.require_roles(*STAFF)
@@ -117,7 +118,7 @@ class OrderBatch(MethodView):
         results = intake.create_orders(
             common.session(), [_draft_or_error(item) for item in items], caller=common.caller(),
             policy=intake_policy(), now=common.now(),
-            resolve_address=common.state().resolve_address)
+            resolve_address=common.state().resolve_address, directory=common.state().directory)
         out = []
         for result in results:
             if result.order is not None:

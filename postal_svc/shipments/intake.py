@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from postal_svc.access.service import Caller
-from postal_svc.directory.models import Agency
-from postal_svc.directory.service import post_office_for_ward
+from postal_svc.directory.lookup import DirectoryLookup
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
 from postal_svc.pagination import Page, paginate
 from postal_svc.shipments.addresses import AddressInput, AddressResolver, leave_unresolved
@@ -142,7 +141,8 @@ def _duplicate(existing: Order) -> DuplicateOrder:
 
 
 def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy: IntakePolicy,
-                 now: datetime, resolve_address: AddressResolver = leave_unresolved) -> Order:
+                 now: datetime, resolve_address: AddressResolver = leave_unresolved,
+                 directory: DirectoryLookup | None = None) -> Order:
     """Create one order with its S10 number and its `created` event.
 
     Guarantees one order per (agency_code, dossier_code, kind), even under concurrency: the
@@ -150,8 +150,9 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     DuplicateOrder with the winner's id. Raises UnknownAgency (also for an agency outside the
     caller's scope, so codes do not leak), InvalidOrder, QuoteNotFound, DuplicateOrder.
     """
+    directory = directory or DirectoryLookup()
     allowed = caller.agency_codes()
-    agency = session.get(Agency, draft.agency_code)
+    agency = directory.agency(session, draft.agency_code)
     if agency is None or (allowed is not None and draft.agency_code not in allowed):
         raise UnknownAgency("No such agency among those you act for.",
                             errors={"agency_code": ["Unknown agency."]})
@@ -162,7 +163,8 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         raise QuoteNotFound("No such quote.", errors={"quote_id": ["Unknown or expired quote."]})
 
     resolved = resolve_address(draft.address)
-    post_office_code = post_office_for_ward(session, resolved.ward_code) or agency.post_office_code
+    post_office_code = (directory.post_office_for_ward(session, resolved.ward_code)
+                        or agency.post_office_code)
     order = _insert_unless_exists(session, dict(
         public_id="ord_" + secrets.token_hex(10),
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
@@ -189,26 +191,32 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         existing = _find_by_natural_key(session, draft)
         assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
         raise _duplicate(existing)
-    session.add(TrackingEvent(
+    session.execute(insert(TrackingEvent), [dict(
         order_id=order.id, type="created", status=order.status, occurred_at=now, recorded_at=now,
         actor_client_id=caller.client_id, actor_role=caller.role.value,
-        post_office_code=post_office_code, ward_code=resolved.ward_code))
-    session.flush()
+        post_office_code=post_office_code, ward_code=resolved.ward_code)])
     return order
 
 
 def _insert_unless_exists(session: Session, values: dict[str, Any]) -> Order | None:
-    """INSERT ... ON CONFLICT (natural key) DO NOTHING RETURNING the new order, or None."""
+    """INSERT ... ON CONFLICT (natural key) DO NOTHING; the new order, or None if it existed.
+
+    A Core statement built once per dialect, values passed separately, so SQLAlchemy reuses
+    the compiled statement; the returned Order is built from the values and is not attached
+    to the session (intake is its last writer in this transaction).
+    """
     dialect = session.get_bind().dialect.name
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # Built once per dialect with the values passed separately: SQLAlchemy then caches
-        # the compiled statement instead of rebuilding it for every order.
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = Order.__table__
         stmt = _UPSERTS[dialect] = (
-            insert(Order).on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
-            .returning(Order))
-    return session.scalars(stmt, [values]).first()
+            upsert(table).on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
+            .returning(table.c.id))
+    new_id = session.execute(stmt, [values]).scalar()
+    if new_id is None:
+        return None
+    return Order(id=new_id, **values)
 
 
 _UPSERTS: dict[str, Any] = {}
@@ -216,7 +224,8 @@ _UPSERTS: dict[str, Any] = {}
 
 def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], *, caller: Caller,
                   policy: IntakePolicy, now: datetime,
-                  resolve_address: AddressResolver = leave_unresolved) -> list[BatchItemResult]:
+                  resolve_address: AddressResolver = leave_unresolved,
+                  directory: DirectoryLookup | None = None) -> list[BatchItemResult]:
     """Create each draft independently; an item that failed validation is passed in as its error.
 
     Good items are created even when others fail; results come back in input order.
@@ -228,7 +237,7 @@ def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], 
             continue
         try:
             order = create_order(session, item, caller=caller, policy=policy, now=now,
-                                 resolve_address=resolve_address)
+                                 resolve_address=resolve_address, directory=directory)
         except DomainError as error:
             results.append(BatchItemResult(index=index, error=error))
         else:
