@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -165,7 +165,7 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     resolved = resolve_address(draft.address)
     post_office_code = (directory.post_office_for_ward(session, resolved.ward_code)
                         or agency.post_office_code)
-    order = _insert_unless_exists(session, dict(
+    values = dict(
         public_id="ord_" + secrets.token_hex(10),
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
         kind=draft.kind.value, status=INITIAL_STATUS[draft.kind].value,
@@ -186,40 +186,72 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         quote_id=draft.quote_id, price=None, total_vnd=None, attempt_count=0,
         due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
                       working_days=policy.delivery_working_days),
-        created_by_client_id=caller.client_id, created_at=now, updated_at=now))
-    if order is None:
+        created_by_client_id=caller.client_id, created_at=now, updated_at=now,
+        cancelled_at=None, cancel_reason=None)
+    new_id = _insert_with_created_event(session, values, actor_role=caller.role.value)
+    if new_id is None:
         existing = _find_by_natural_key(session, draft)
         assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
         raise _duplicate(existing)
-    session.execute(insert(TrackingEvent), [dict(
-        order_id=order.id, type="created", status=order.status, occurred_at=now, recorded_at=now,
-        actor_client_id=caller.client_id, actor_role=caller.role.value,
-        post_office_code=post_office_code, ward_code=resolved.ward_code)])
-    return order
-
-
-def _insert_unless_exists(session: Session, values: dict[str, Any]) -> Order | None:
-    """INSERT ... ON CONFLICT (natural key) DO NOTHING; the new order, or None if it existed.
-
-    A Core statement built once per dialect, values passed separately, so SQLAlchemy reuses
-    the compiled statement; the returned Order is built from the values and is not attached
-    to the session (intake is its last writer in this transaction).
-    """
-    dialect = session.get_bind().dialect.name
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
-        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = Order.__table__
-        stmt = _UPSERTS[dialect] = (
-            upsert(table).on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
-            .returning(table.c.id))
-    new_id = session.execute(stmt, [values]).scalar()
-    if new_id is None:
-        return None
+    # Built from the values, not attached to the session: intake is its last writer here.
     return Order(id=new_id, **values)
 
 
-_UPSERTS: dict[str, Any] = {}
+def _insert_with_created_event(session: Session, values: dict[str, Any], *,
+                               actor_role: str) -> int | None:
+    """Insert the order unless its natural key exists (ON CONFLICT DO NOTHING), with its
+    `created` event; return the new id, or None when the order existed already.
+
+    The statements are built once per dialect with bind parameters, so SQLAlchemy reuses
+    their compiled form. On PostgreSQL one statement does both inserts (a data-modifying
+    CTE): one round trip on the hottest path of the service.
+    """
+    dialect = session.get_bind().dialect.name
+    statements = _INTAKE_STATEMENTS.get(dialect) or _build_intake_statements(dialect)
+    params = {**values, "event_type": "created", "actor_role": actor_role}
+    if len(statements) == 1:
+        return session.execute(statements[0], params).scalar()
+    new_id = session.execute(statements[0], params).scalar()
+    if new_id is not None:
+        session.execute(statements[1], {**params, "order_id": new_id})
+    return new_id
+
+
+_INTAKE_STATEMENTS: dict[str, tuple[Any, ...]] = {}
+
+
+def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
+    orders, events = Order.__table__, TrackingEvent.__table__
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    order_insert = (
+        upsert(orders)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in orders.c if c.name != "id"})
+        .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
+        .returning(orders.c.id))
+    # The created event repeats the order's own values under the same parameter names.
+    event_values = {
+        "type": bindparam("event_type", type_=events.c.type.type),
+        "status": bindparam("status", type_=events.c.status.type),
+        "occurred_at": bindparam("created_at", type_=events.c.occurred_at.type),
+        "recorded_at": bindparam("created_at", type_=events.c.recorded_at.type),
+        "actor_client_id": bindparam("created_by_client_id", type_=events.c.actor_client_id.type),
+        "actor_role": bindparam("actor_role", type_=events.c.actor_role.type),
+        "post_office_code": bindparam("post_office_code", type_=events.c.post_office_code.type),
+        "ward_code": bindparam("ward_code", type_=events.c.ward_code.type),
+    }
+    if dialect == "postgresql":
+        new_order = order_insert.cte("new_order")
+        statements: tuple[Any, ...] = (
+            insert(events)
+            .from_select(["order_id", *event_values],
+                         select(new_order.c.id, *event_values.values()))
+            .returning(events.c.order_id),)
+    else:
+        event_insert = insert(events).values(
+            {"order_id": bindparam("order_id", type_=events.c.order_id.type), **event_values})
+        statements = (order_insert, event_insert)
+    _INTAKE_STATEMENTS[dialect] = statements
+    return statements
 
 
 def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], *, caller: Caller,
