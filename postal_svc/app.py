@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
@@ -16,11 +16,13 @@ from postal_svc.config import INSTANCE_DIR, Settings
 from postal_svc.db import Database, make_engine
 from postal_svc.directory.lookup import DirectoryLookup
 from postal_svc.errors import DomainError
+from postal_svc.geo.geocoders import GazetteerGeocoder, GeocoderChain, build_online_geocoder
+from postal_svc.geo.resolver import AddressResolver as GeoAddressResolver
 from postal_svc.logs import configure_logging
 from postal_svc.routes import errors as error_handlers
-from postal_svc.routes import ops, orders, reference
+from postal_svc.routes import geocode, ops, orders, reference
 from postal_svc.routes.common import close_session
-from postal_svc.shipments.addresses import AddressResolver, leave_unresolved
+from postal_svc.shipments.addresses import AddressResolver, ChainAddressResolver
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
@@ -72,7 +74,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         },
     )
     bind = test_config.pop("db_bind", None) or make_engine(settings.database_url)
-    resolver: Callable[..., Any] = test_config.pop("resolve_address", None) or leave_unresolved
+    resolver: AddressResolver = (test_config.pop("resolve_address", None)
+                                 or build_address_resolver(settings))
     app.config.update(test_config)
     app.extensions["postal"] = PostalState(
         settings=settings, db=Database(bind), resolve_address=resolver,
@@ -82,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api = PostalApi(app)
     api.register_blueprint(orders.blp)
     api.register_blueprint(reference.blp)
+    api.register_blueprint(geocode.blp)
     app.register_blueprint(ops.blp)
     _install_swagger_assets(app)
     ops.install_metrics(app)
@@ -102,6 +106,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def build_address_resolver(settings: Settings) -> ChainAddressResolver:
+    """The geocoder chain the settings ask for (no network unless an online geocoder is set)."""
+    options: dict[str, Any] = {"user_agent": settings.geocoder_user_agent}
+    if settings.geocoder_url:
+        options["domain"] = settings.geocoder_url
+    online = build_online_geocoder(settings.geocoder, **options)
+    gazetteer = GazetteerGeocoder(
+        GeoAddressResolver(default_province_code=settings.default_province_code,
+                           street_radius_m=settings.street_radius_m),
+        default_province_code=settings.default_province_code)
+    return ChainAddressResolver(GeocoderChain(
+        gazetteer, online=online, max_online_distance_m=settings.street_radius_m,
+        min_delay_seconds=settings.geocoder_min_delay_s))
 
 
 def _install_swagger_assets(app: Flask) -> None:

@@ -48,6 +48,15 @@ class Settings:
     # Working days to deliver a result when the citizen gave no window.
     delivery_working_days: int = 3
     batch_max_items: int = 500
+    # Addresses without a province are read in this province (GSO code; 79 = Hồ Chí Minh City).
+    default_province_code: str = "79"
+    # A caller's point counts as street precision within this distance of the ward's centre.
+    street_radius_m: int = 3000
+    # Optional online geocoder after the embedded gazetteer: "none" or "nominatim".
+    geocoder: str = "none"
+    geocoder_url: str = ""  # e.g. a self-hosted Nominatim's domain; empty: the geocoder's default
+    geocoder_user_agent: str = "postal-svc"
+    geocoder_min_delay_s: int = 1
     log_level: str = "INFO"
     log_json: bool = True
     scheduler_idempotency_purge_minutes: int = 15

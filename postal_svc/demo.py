@@ -11,20 +11,50 @@ from postal_svc.access.models import ApiClient
 from postal_svc.access.service import KEY_PREFIX, Role, hash_key
 from postal_svc.directory.models import Agency, PostOffice
 from postal_svc.directory.service import DEFAULT_OFFICE_HOURS, create_agency, create_post_office
+from postal_svc.geo.places import wards_of_province
+from postal_svc.geo.resolver import distance_m
 
-# Figures and names below are illustrative demo data, not reference data.
+# Figures and names below are illustrative demo data, not reference data. Every 2025 ward of
+# Hồ Chí Minh City (including former Bình Dương and Bà Rịa-Vũng Tàu) is served by the demo
+# office nearest to the ward's centre.
 POST_OFFICES = [
-    {"code": "BD-THUDUC", "name": "Bưu điện Thành phố Thủ Đức",
-     "address_text": "2 Võ Văn Ngân, Phường Thủ Đức, Thành phố Hồ Chí Minh",
-     "lat": 10.8500, "lon": 106.7720,
-     # New (2025) wards of the former Thủ Đức city.
-     "served_ward_codes": ["26794", "26797", "26812", "26824", "26833", "26842", "26848",
-                           "26857", "26860", "27097", "27112", "27118"]},
     {"code": "BD-SAIGON", "name": "Bưu điện Trung tâm Sài Gòn",
      "address_text": "2 Công xã Paris, Phường Sài Gòn, Thành phố Hồ Chí Minh",
-     "lat": 10.7798, "lon": 106.6999,
-     "served_ward_codes": ["26734", "26737", "26740", "26743"]},
+     "lat": 10.7798, "lon": 106.6999},
+    {"code": "BD-THUDUC", "name": "Bưu điện Thủ Đức",
+     "address_text": "2 Võ Văn Ngân, Phường Thủ Đức, Thành phố Hồ Chí Minh",
+     "lat": 10.8500, "lon": 106.7720},
+    {"code": "BD-GOVAP", "name": "Bưu điện Gò Vấp", "lat": 10.8380, "lon": 106.6650,
+     "address_text": "Nguyễn Văn Nghi, Phường Gò Vấp, Thành phố Hồ Chí Minh"},
+    {"code": "BD-CHOLON", "name": "Bưu điện Chợ Lớn", "lat": 10.7546, "lon": 106.6633,
+     "address_text": "Hùng Vương, Phường Chợ Lớn, Thành phố Hồ Chí Minh"},
+    {"code": "BD-BINHCHANH", "name": "Bưu điện Bình Chánh", "lat": 10.6900, "lon": 106.5900,
+     "address_text": "Quốc lộ 1A, Xã Bình Chánh, Thành phố Hồ Chí Minh"},
+    {"code": "BD-CUCHI", "name": "Bưu điện Củ Chi", "lat": 10.9730, "lon": 106.4930,
+     "address_text": "Tỉnh lộ 8, Xã Củ Chi, Thành phố Hồ Chí Minh"},
+    {"code": "BD-NHABE", "name": "Bưu điện Nhà Bè", "lat": 10.6300, "lon": 106.7300,
+     "address_text": "Huỳnh Tấn Phát, Xã Nhà Bè, Thành phố Hồ Chí Minh"},
+    {"code": "BD-THUDAUMOT", "name": "Bưu điện Thủ Dầu Một", "lat": 10.9804, "lon": 106.6519,
+     "address_text": "Yersin, Phường Thủ Dầu Một, Thành phố Hồ Chí Minh"},
+    {"code": "BD-DIAN", "name": "Bưu điện Dĩ An", "lat": 10.9000, "lon": 106.7700,
+     "address_text": "Nguyễn An Ninh, Phường Dĩ An, Thành phố Hồ Chí Minh"},
+    {"code": "BD-BENCAT", "name": "Bưu điện Bến Cát", "lat": 11.1500, "lon": 106.5900,
+     "address_text": "Quốc lộ 13, Phường Bến Cát, Thành phố Hồ Chí Minh"},
+    {"code": "BD-VUNGTAU", "name": "Bưu điện Vũng Tàu", "lat": 10.3460, "lon": 107.0843,
+     "address_text": "Lê Lợi, Phường Vũng Tàu, Thành phố Hồ Chí Minh"},
+    {"code": "BD-BARIA", "name": "Bưu điện Bà Rịa", "lat": 10.4963, "lon": 107.1685,
+     "address_text": "Cách Mạng Tháng Tám, Phường Bà Rịa, Thành phố Hồ Chí Minh"},
 ]
+HCMC = "79"
+
+
+def wards_by_nearest_office() -> dict[str, list[str]]:
+    """Every 2025 HCMC ward, given to the demo office nearest to its centre."""
+    served: dict[str, list[str]] = {office["code"]: [] for office in POST_OFFICES}
+    for ward in wards_of_province(HCMC):
+        nearest = min(POST_OFFICES, key=lambda o: distance_m((o["lat"], o["lon"]), (ward.lat, ward.lon)))
+        served[nearest["code"]].append(ward.code)
+    return served
 
 AGENCIES = [
     {"code": "UBND-LINHTRUNG", "name": "UBND phường Linh Trung",
@@ -61,9 +91,11 @@ DEMO_CLIENTS = [
 def load_demo(session: Session, *, now: datetime) -> dict[str, int]:
     """Insert whatever demo data is missing; running it again changes nothing."""
     added = {"post_offices": 0, "agencies": 0, "clients": 0}
+    served = wards_by_nearest_office()
     for office in POST_OFFICES:
         if session.get(PostOffice, office["code"]) is None:
-            create_post_office(session, dict(office), now=now)
+            create_post_office(session, {**office, "served_ward_codes": served[office["code"]]},
+                               now=now)
             added["post_offices"] += 1
     for agency in AGENCIES:
         if session.get(Agency, agency["code"]) is None:

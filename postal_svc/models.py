@@ -1,9 +1,10 @@
 """Imports every model so the metadata knows every table (Alembic, tests, create_app)."""
 from postal_svc.access.models import ApiClient
+from postal_svc.directory.geocache import GeocodeCacheEntry
 from postal_svc.directory.models import Agency, PostOffice, ServedWard
 from postal_svc.idempotency import IdempotencyRecord
 from postal_svc.shipments.models import Order, SerialCounter, TrackingEvent
 from postal_svc.shipments.tracking_numbers import TRACKING_SERIAL_SEQ
 
-__all__ = ["ApiClient", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
+__all__ = ["ApiClient", "GeocodeCacheEntry", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
            "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ"]

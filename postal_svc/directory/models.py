@@ -51,6 +51,12 @@ class Agency(Base):
     address_text: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(20))
     office_hours: Mapped[list[list[str]]] = mapped_column(JSONType)
+    # Where the agency's desk is, resolved from its address (the origin of its orders' legs).
+    ward_code: Mapped[str | None] = mapped_column(String(16))
+    province_code: Mapped[str | None] = mapped_column(String(8))
+    old_district_code: Mapped[str | None] = mapped_column(String(8))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
     # The post office whose couriers collect at this agency's desk; orders whose citizen
     # address cannot be resolved land with this office's dispatchers.
     post_office_code: Mapped[str | None] = mapped_column(ForeignKey("post_offices.code"), index=True)

@@ -1,7 +1,6 @@
 """Use cases for agencies and post offices (admins maintain them)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -10,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from postal_svc.directory.models import Agency, PostOffice, ServedWard
 from postal_svc.errors import Conflict, NotFound, RuleViolation
+from postal_svc.geo.gazetteer import get_gazetteer
+from postal_svc.geo.resolver import resolve_address
 from postal_svc.pagination import Page, paginate
 
 
@@ -152,8 +153,30 @@ def _check_post_office_exists(session: Session, code: str | None) -> None:
                             errors={"post_office_code": ["Unknown post office."]})
 
 
+def _locate(agency: Agency) -> None:
+    """Place the agency's desk in a 2025 ward from its address (origin of its orders' legs)."""
+    parts = agency.address or {}
+    if parts.get("line") or parts.get("ward"):
+        found = resolve_address(line=parts.get("line"), ward=parts.get("ward"),
+                                district=parts.get("district"), province=parts.get("province"),
+                                lat=parts.get("lat"), lon=parts.get("lon"))
+    elif agency.address_text:
+        found = resolve_address(agency.address_text)
+    else:
+        found = None
+    if found is None or found.ward_code is None:
+        agency.ward_code = agency.province_code = agency.old_district_code = None
+        agency.lat = agency.lon = None
+        return
+    agency.ward_code, agency.province_code = found.ward_code, found.province_code
+    agency.lat, agency.lon = found.lat, found.lon
+    old = get_gazetteer().old_wards.get(found.old_ward_code or "")
+    agency.old_district_code = old.district_code if old else None
+
+
 def create_agency(session: Session, data: dict[str, Any], *, now: datetime) -> Agency:
-    """Create an agency; raises AlreadyExists, InvalidOfficeHours, RuleViolation."""
+    """Create an agency, placed in its ward; raises AlreadyExists, InvalidOfficeHours,
+    RuleViolation."""
     if session.get(Agency, data["code"]) is not None:
         raise AlreadyExists(f"Agency {data['code']!r} exists already.",
                             errors={"code": ["Already exists."]})
@@ -163,6 +186,7 @@ def create_agency(session: Session, data: dict[str, Any], *, now: datetime) -> A
         address_text=data.get("address_text"), phone=data.get("phone"),
         office_hours=check_office_hours(data.get("office_hours") or DEFAULT_OFFICE_HOURS),
         post_office_code=data.get("post_office_code"), created_at=now, updated_at=now)
+    _locate(agency)
     session.add(agency)
     session.flush()
     return agency
@@ -178,12 +202,8 @@ def update_agency(session: Session, code: str, changes: dict[str, Any], *, now: 
     for attr in ("name", "address", "address_text", "phone", "office_hours", "post_office_code"):
         if attr in changes:
             setattr(agency, attr, changes[attr])
+    if "address" in changes or "address_text" in changes:
+        _locate(agency)
     agency.updated_at = now
     session.flush()
     return agency
-
-
-@dataclass(frozen=True)
-class AgencyRef:
-    code: str
-    post_office_code: str | None

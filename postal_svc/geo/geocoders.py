@@ -215,15 +215,21 @@ class GeocoderChain:
         province: str | None = None,
         lat: float | None = None,
         lon: float | None = None,
+        cache: GeocodeCache | None = None,
     ) -> AddressResolution:
-        """Resolve an address, using the cache and the online geocoder when they can add something."""
+        """Resolve an address, using the cache and the online geocoder when they can add something.
+
+        ``cache`` overrides the chain's own cache for this call (e.g. one bound to a request's
+        database session), so the rate limiter around the online geocoder stays shared.
+        """
+        cache = cache if cache is not None else self.cache
         query: str | dict[str, str | None] = (
             text if text is not None else {"line": line, "ward": ward, "district": district, "province": province}
         )
         own_point = lat is not None or lon is not None
         key = cache_key(query, self.gazetteer.default_province_code)
-        if self.cache is not None and not own_point:
-            hit = self.cache.get(key)
+        if cache is not None and not own_point:
+            hit = cache.get(key)
             if hit is not None:
                 cached = resolution_from_location(hit)
                 if cached is not None:
@@ -233,10 +239,10 @@ class GeocoderChain:
         if not own_point and self._online_geocode is not None and self._worth_asking(resolution):
             resolution = self._refine_online(query, resolution)
 
-        if self.cache is not None and not own_point:
+        if cache is not None and not own_point:
             location = _location(resolution)
             if location is not None:
-                self.cache.put(key, location)
+                cache.put(key, location)
         return resolution
 
     def _worth_asking(self, resolution: AddressResolution) -> bool:

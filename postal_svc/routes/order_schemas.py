@@ -26,6 +26,14 @@ class Longitude(fields.Float):
         super().__init__(validate=validate.Range(-180, 180), allow_nan=False, **kwargs)
 
 
+def _check_one_address_form(data: dict[str, Any]) -> None:
+    if ("address" in data) == ("address_text" in data):
+        raise ValidationError("Give either address or address_text.", "address")
+    if "address" in data and ("lat" in data or "lon" in data):
+        raise ValidationError("Put lat/lon inside address.", "lat")
+    _check_point(data)
+
+
 def _check_point(data: dict[str, Any]) -> None:
     if ("lat" in data) != ("lon" in data):
         raise ValidationError("Give both lat and lon, or neither.", "lat" if "lon" in data else "lon")
@@ -55,11 +63,7 @@ class CitizenSchema(Schema):
 
     @validates_schema
     def one_address_form(self, data: dict[str, Any], **_: Any) -> None:
-        if ("address" in data) == ("address_text" in data):
-            raise ValidationError("Give either address or address_text.", "address")
-        if "address" in data and ("lat" in data or "lon" in data):
-            raise ValidationError("Put lat/lon inside address.", "lat")
-        _check_point(data)
+        _check_one_address_form(data)
 
 
 class ParcelSchema(Schema):
@@ -97,6 +101,29 @@ class BatchSchema(Schema):
                          validate=validate.Length(min=1))
 
 
+class AddressCorrectionSchema(Schema):
+    ward_code = CodeString(max_length=16, metadata={"description": "official 2025 ward code"})
+    lat = Latitude()
+    lon = Longitude()
+
+    @validates_schema
+    def something_to_set(self, data: dict[str, Any], **_: Any) -> None:
+        _check_point(data)
+        if "ward_code" not in data and "lat" not in data:
+            raise ValidationError("Give a ward_code, a point (lat and lon), or both.", "ward_code")
+
+
+class GeocodeSchema(Schema):
+    address = fields.Nested(AddressSchema)
+    address_text = CleanString(validate=validate.Length(max=1000))
+    lat = Latitude()
+    lon = Longitude()
+
+    @validates_schema
+    def one_address_form(self, data: dict[str, Any], **_: Any) -> None:
+        _check_one_address_form(data)
+
+
 class CancelSchema(Schema):
     reason = CleanString(allow_none=True, validate=validate.Length(max=500))
 
@@ -110,6 +137,7 @@ class OrderQueryArgsSchema(Schema):
     tracking_number = CodeString(max_length=13)
     phone = VietnamesePhone()
     address_precision = fields.String(validate=validate.OneOf(PRECISIONS))
+    address_ambiguous = fields.Boolean()
     created_from = UtcDateTime()
     created_to = UtcDateTime()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
@@ -126,8 +154,17 @@ class ResolvedAddressSchema(Schema):
     province_name = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
-    precision = fields.String()
+    precision = fields.String(metadata={"description": "street | ward | unresolved"})
+    ambiguous = fields.Boolean(metadata={"description": "a ward chosen by default among several; a dispatcher should confirm it"})
+    candidates = fields.List(fields.String())
+    old_ward_code = fields.String(allow_none=True)
+    old_ward_name = fields.String(allow_none=True)
+    old_district_name = fields.String(allow_none=True)
     as_sent = fields.Dict()
+
+
+class GeocodeResultSchema(ResolvedAddressSchema):
+    post_office_code = fields.String(allow_none=True)
 
 
 class PriceLineSchema(Schema):

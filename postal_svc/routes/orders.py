@@ -13,7 +13,7 @@ from postal_svc.errors import DomainError, RuleViolation
 from postal_svc.routes import common
 from postal_svc.routes.errors import domain_error_body, flatten_messages
 from postal_svc.routes.order_schemas import (
-    BatchResultSchema, BatchSchema, CancelSchema, CreateOrderSchema, OrderPageSchema,
+    AddressCorrectionSchema, BatchResultSchema, BatchSchema, CancelSchema, CreateOrderSchema, OrderPageSchema,
     OrderQueryArgsSchema, OrderSchema, TrackingEventPageSchema)
 from postal_svc.routes.presenters import present_event, present_order
 from postal_svc.shipments import intake
@@ -42,17 +42,20 @@ def intake_policy() -> IntakePolicy:
         delivery_working_days=conf.delivery_working_days)
 
 
+def address_from(data: dict[str, Any]) -> AddressInput:
+    """The address of a validated body: `address` parts, or `address_text` with lat/lon."""
+    if "address" in data:
+        parts = data["address"]
+        return AddressInput(line=parts["line"], ward=parts.get("ward"),
+                            district=parts.get("district"), province=parts.get("province"),
+                            lat=parts.get("lat"), lon=parts.get("lon"))
+    return AddressInput(text=data["address_text"], lat=data.get("lat"), lon=data.get("lon"))
+
+
 def draft_from(data: dict[str, Any]) -> OrderDraft:
     """A validated request body as the intake use case takes it."""
     citizen, parcel = data["citizen"], data["parcel"]
-    if "address" in citizen:
-        parts = citizen["address"]
-        address = AddressInput(line=parts["line"], ward=parts.get("ward"),
-                               district=parts.get("district"), province=parts.get("province"),
-                               lat=parts.get("lat"), lon=parts.get("lon"))
-    else:
-        address = AddressInput(text=citizen["address_text"], lat=citizen.get("lat"),
-                               lon=citizen.get("lon"))
+    address = address_from(citizen)
     fee = data.get("fee_forwarding")
     return OrderDraft(
         kind=Kind(data["kind"]), agency_code=data["agency_code"],
@@ -151,6 +154,22 @@ class OrderCancel(MethodView):
         """Cancel an order while the item is not yet in a courier's hands."""
         order = intake.cancel_order(common.session(), order_id, caller=common.caller(),
                                     reason=data.get("reason"), now=common.now())
+        return present_order(order)
+
+
+@blp.route("/<string:order_id>/address")
+class OrderAddress(MethodView):
+    @common.require_roles(Role.ADMIN, Role.DISPATCHER)
+    @blp.arguments(AddressCorrectionSchema)
+    @blp.response(200, OrderSchema)
+    def patch(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
+        """Fix an order's address by choosing its ward and/or a point; re-assigns the post office."""
+        db_session = common.session()
+        order = intake.correct_address(
+            db_session, order_id, caller=common.caller(), ward_code=data.get("ward_code"),
+            lat=data.get("lat"), lon=data.get("lon"), now=common.now(),
+            street_radius_m=common.settings().street_radius_m, directory=common.state().directory)
+        db_session.commit()
         return present_order(order)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from postal_svc.clock import isoformat_z
+from postal_svc.shipments.addresses import ResolvedAddress
 from postal_svc.shipments.models import Order, TrackingEvent
 
 PENDING_PRICE = {"status": "pending", "currency": "VND", "lines": [], "total": None,
@@ -30,6 +31,10 @@ def present_order(order: Order) -> dict[str, Any]:
             "line": order.address_line, "ward_code": order.ward_code, "ward_name": order.ward_name,
             "province_code": order.province_code, "province_name": order.province_name,
             "lat": order.lat, "lon": order.lon, "precision": order.address_precision,
+            "ambiguous": order.address_ambiguous,
+            "candidates": order.address_candidates or [],
+            "old_ward_code": order.old_ward_code, "old_ward_name": order.old_ward_name,
+            "old_district_name": order.old_district_name,
             "as_sent": order.address_input,
         },
         "parcel": {"weight_grams": order.weight_g, "pieces": order.pieces,
@@ -52,6 +57,15 @@ def present_order(order: Order) -> dict[str, Any]:
         "links": {"self": base, "events": f"{base}/events", "label": f"{base}/label.pdf",
                   "tracking": f"/track/{order.tracking_number}"},
     }
+
+
+def present_resolved_address(address: ResolvedAddress) -> dict[str, Any]:
+    return {"line": address.line, "ward_code": address.ward_code, "ward_name": address.ward_name,
+            "province_code": address.province_code, "province_name": address.province_name,
+            "lat": address.lat, "lon": address.lon, "precision": address.precision,
+            "ambiguous": address.ambiguous, "candidates": list(address.candidates),
+            "old_ward_code": address.old_ward_code, "old_ward_name": address.old_ward_name,
+            "old_district_name": address.old_district_name}
 
 
 def present_event(event: TrackingEvent) -> dict[str, Any]:

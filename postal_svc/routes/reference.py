@@ -57,6 +57,10 @@ class AgencySchema(Schema):
     phone = fields.String(allow_none=True)
     office_hours = fields.List(fields.List(fields.String()))
     post_office_code = fields.String(allow_none=True)
+    ward_code = fields.String(allow_none=True, metadata={"description": "2025 ward of the desk, from its address"})
+    province_code = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
     created_at = fields.String()
     updated_at = fields.String()
 
@@ -101,6 +105,8 @@ def present_agency(agency: Agency) -> dict[str, Any]:
     return {"code": agency.code, "name": agency.name, "address": agency.address,
             "address_text": agency.address_text, "phone": agency.phone,
             "office_hours": agency.office_hours, "post_office_code": agency.post_office_code,
+            "ward_code": agency.ward_code, "province_code": agency.province_code,
+            "lat": agency.lat, "lon": agency.lon,
             "created_at": isoformat_z(agency.created_at), "updated_at": isoformat_z(agency.updated_at)}
 
 

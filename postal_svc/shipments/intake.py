@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from postal_svc.access.service import Caller
 from postal_svc.directory.lookup import DirectoryLookup
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
+from postal_svc.geo.places import nearest_ward, province_by_code, ward_by_code
+from postal_svc.geo.resolver import distance_m
 from postal_svc.pagination import Page, paginate
-from postal_svc.shipments.addresses import AddressInput, AddressResolver, leave_unresolved
+from postal_svc.shipments.addresses import (
+    AddressInput, AddressResolver, ResolvedAddress, leave_unresolved)
 from postal_svc.shipments.lifecycle import Kind, Status, check_transition
 from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.service_level import due_at
@@ -94,6 +97,7 @@ class OrderFilters:
     tracking_number: str | None = None
     phone: str | None = None
     address_precision: str | None = None
+    address_ambiguous: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -162,7 +166,7 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         # Quotes arrive with billing; until then no quote id can be honoured.
         raise QuoteNotFound("No such quote.", errors={"quote_id": ["Unknown or expired quote."]})
 
-    resolved = resolve_address(draft.address)
+    resolved = resolve_address(session, draft.address)
     post_office_code = (directory.post_office_for_ward(session, resolved.ward_code)
                         or agency.post_office_code)
     values = dict(
@@ -178,7 +182,10 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         ward_code=resolved.ward_code, ward_name=resolved.ward_name,
         province_code=resolved.province_code, province_name=resolved.province_name,
         lat=resolved.lat, lon=resolved.lon, address_precision=resolved.precision,
-        post_office_code=post_office_code,
+        address_ambiguous=resolved.ambiguous,
+        address_candidates=list(resolved.candidates) if resolved.candidates else None,
+        old_ward_code=resolved.old_ward_code, old_ward_name=resolved.old_ward_name,
+        old_district_name=resolved.old_district_name, post_office_code=post_office_code,
         weight_g=draft.weight_g, pieces=draft.pieces, contents=draft.contents,
         payer=draft.payer, payment_method=method, payment_status=INITIAL_PAYMENT_STATUS[method],
         fee_forwarding_vnd=draft.fee_forwarding_vnd,
@@ -303,7 +310,8 @@ def list_orders(session: Session, filters: OrderFilters, *, caller: Caller, limi
     equal = {"status": Order.status, "kind": Order.kind, "agency_code": Order.agency_code,
              "post_office_code": Order.post_office_code, "dossier_code": Order.dossier_code,
              "tracking_number": Order.tracking_number, "phone": Order.citizen_phone,
-             "address_precision": Order.address_precision}
+             "address_precision": Order.address_precision,
+             "address_ambiguous": Order.address_ambiguous}
     for name, column in equal.items():
         value = getattr(filters, name)
         if value is not None:
@@ -338,3 +346,88 @@ def cancel_order(session: Session, public_id: str, *, caller: Caller, reason: st
         post_office_code=order.post_office_code, note=reason))
     session.flush()
     return order
+
+
+FINISHED = frozenset({Status.DELIVERED, Status.DELIVERED_TO_AGENCY, Status.RETURNED_TO_AGENCY,
+                      Status.CANCELLED})
+
+
+class OrderFinished(Conflict):
+    code = "order_finished"
+
+
+class InvalidAddressCorrection(RuleViolation):
+    code = "invalid_address"
+
+
+def correct_address(session: Session, public_id: str, *, caller: Caller, ward_code: str | None,
+                    lat: float | None, lon: float | None, now: datetime,
+                    street_radius_m: float = 3000,
+                    directory: DirectoryLookup | None = None) -> Order:
+    """Set an order's ward and/or point by hand (a dispatcher fixing an unclear address).
+
+    With a ward code: that 2025 ward, at the given point (street precision, which must lie
+    within `street_radius_m` of the ward's centre) or at its centre (ward precision). With
+    only a point: the ward with the nearest centre, street precision. The post office is
+    re-assigned from the ward; an `address_corrected` event records who changed what.
+    Raises OrderNotFound, OrderFinished, InvalidAddressCorrection.
+    """
+    directory = directory or DirectoryLookup()
+    order = session.scalar(_scope(select(Order).where(Order.public_id == public_id), caller)
+                           .with_for_update())
+    if order is None:
+        raise OrderNotFound("No such order.")
+    if Status(order.status) in FINISHED:
+        raise OrderFinished(f"The order is {order.status}; its address can no longer change.")
+    point = (lat, lon) if lat is not None and lon is not None else None
+    if ward_code is not None:
+        ward = ward_by_code(ward_code)
+        if ward is None:
+            raise InvalidAddressCorrection("No 2025 ward has this code.",
+                                           errors={"ward_code": ["Unknown ward code."]})
+        if point is not None and distance_m(point, (ward.lat, ward.lon)) > street_radius_m:
+            raise InvalidAddressCorrection(
+                "The point is too far from the ward's centre; pick the ward the point is in.",
+                errors={"lat": [f"More than {street_radius_m:.0f} m from {ward.name}."]})
+    elif point is not None:
+        nearest = nearest_ward(point[0], point[1])
+        if nearest is None:
+            raise InvalidAddressCorrection("No ward near this point.", errors={"lat": ["No ward."]})
+        ward = nearest[0]
+    else:
+        raise InvalidAddressCorrection("Give a ward code, a point, or both.",
+                                       errors={"ward_code": ["Required without lat/lon."]})
+    province = province_by_code(ward.province_code)
+    before = order.ward_code
+    order.ward_code, order.ward_name = ward.code, ward.name
+    order.province_code = ward.province_code
+    order.province_name = province.name if province else None
+    order.lat, order.lon = point if point is not None else (ward.lat, ward.lon)
+    order.address_precision = "street" if point is not None else "ward"
+    order.address_ambiguous, order.address_candidates = False, None
+    agency = directory.agency(session, order.agency_code)
+    order.post_office_code = (directory.post_office_for_ward(session, ward.code)
+                              or (agency.post_office_code if agency else order.post_office_code))
+    order.updated_at = now
+    session.add(TrackingEvent(
+        order_id=order.id, type="address_corrected", status=order.status, occurred_at=now,
+        recorded_at=now, actor_client_id=caller.client_id, actor_role=caller.role.value,
+        post_office_code=order.post_office_code, ward_code=ward.code,
+        data={"ward_code_before": before, "ward_code": ward.code,
+              "precision": order.address_precision}))
+    session.flush()
+    return order
+
+
+@dataclass(frozen=True)
+class Located:
+    address: ResolvedAddress
+    post_office_code: str | None
+
+
+def locate_address(session: Session, address: AddressInput, *, resolve_address: AddressResolver,
+                   directory: DirectoryLookup | None = None) -> Located:
+    """Resolve an address as intake would, with the post office serving its ward."""
+    directory = directory or DirectoryLookup()
+    resolved = resolve_address(session, address)
+    return Located(resolved, directory.post_office_for_ward(session, resolved.ward_code))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from postal_svc.db import Base, BigIntPK, JSONType, UTCDateTime
@@ -46,6 +46,13 @@ class Order(Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     address_precision: Mapped[str] = mapped_column(String(16))
+    # A ward chosen by default among several (e.g. an old ward split in 2025): a dispatcher
+    # should confirm it. `address_candidates` lists the possible 2025 ward codes.
+    address_ambiguous: Mapped[bool] = mapped_column(default=False, server_default=false())
+    address_candidates: Mapped[list[str] | None] = mapped_column(JSONType)
+    old_ward_code: Mapped[str | None] = mapped_column(String(16))
+    old_ward_name: Mapped[str | None] = mapped_column(String(200))
+    old_district_name: Mapped[str | None] = mapped_column(String(200))
     post_office_code: Mapped[str | None] = mapped_column(ForeignKey("post_offices.code"))
 
     weight_g: Mapped[int] = mapped_column(Integer)

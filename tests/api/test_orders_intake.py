@@ -105,12 +105,24 @@ def test_the_citizens_deliver_before_sets_due_at(client, auth):
     assert parse_time(order["deliver_before"]) == deadline
 
 
+UNPLACEABLE = {"name": "Nguyễn Văn An", "phone": "0903123456",
+               "address_text": "Hẻm sau chợ, gần cây xăng cũ"}
+
+
 def test_an_unresolved_order_goes_to_its_agencys_post_office(client, auth):
-    order = create(client, auth["agency"])
+    order = create(client, auth["agency"], citizen=UNPLACEABLE)
     assert order["address"]["precision"] == "unresolved"
+    assert order["address"]["ward_code"] is None
     assert order["post_office_code"] == "PO-THUDUC"
-    other = create(client, auth["other_agency"], agency_code="AG-BENNGHE")
+    other = create(client, auth["other_agency"], agency_code="AG-BENNGHE", citizen=UNPLACEABLE)
     assert other["post_office_code"] == "PO-SAIGON"
+
+
+def test_a_resolved_order_goes_to_the_post_office_serving_the_citizens_ward(client, auth):
+    order = create(client, auth["other_agency"], agency_code="AG-BENNGHE")
+    assert order["address"]["ward_code"] == "26794"  # Linh Trung is part of Linh Xuân since 2025
+    assert order["address"]["old_ward_name"] == "Phường Linh Trung"
+    assert order["post_office_code"] == "PO-THUDUC"
 
 
 def test_names_are_trimmed_and_stored_in_nfc(client, auth):
@@ -204,17 +216,20 @@ def test_events_of_an_unknown_order_are_404(client, auth):
 
 @pytest.fixture
 def three_orders(client, auth, db_session):
-    """A: Linh Trung result delivery; B: Linh Trung pickup, cancelled; C: Bến Nghé, landline,
-    created in 2020 and resolved to ward precision."""
-    a = create(client, auth["admin"], citizen={**order_body()["citizen"], "phone": "0903123456"})
+    """A: Linh Trung result delivery; B: Linh Trung pickup, cancelled (both with addresses no
+    gazetteer can place); C: Bến Nghé, landline, created in 2020, resolved to ward precision."""
+    unplaceable = {"name": "Nguyễn Văn An", "address_text": "Hẻm sau chợ, gần cây xăng cũ"}
+    a = create(client, auth["admin"], citizen={**unplaceable, "phone": "0903123456"})
     b = create(client, auth["admin"], kind="dossier_pickup",
-               citizen={**order_body()["citizen"], "phone": "0912345678"})
+               citizen={**unplaceable, "phone": "0912345678"})
     client.post(f"{ORDERS}/{b['id']}/cancel", json={"reason": "citizen withdrew"},
                 headers=auth["admin"])
     c = create(client, auth["admin"], agency_code="AG-BENNGHE",
-               citizen={**order_body()["citizen"], "phone": "028 3829 1234"})
+               citizen={"name": "Trần Thị Bình", "phone": "028 3829 1234",
+                        "address_text": "29 Lê Duẩn, P. Bến Nghé, Q.1, TP.HCM"})
+    assert c["address"]["precision"] == "ward" and c["post_office_code"] == "PO-SAIGON"
     db_session.execute(update(Order).where(Order.public_id == c["id"]).values(
-        created_at=datetime(2020, 3, 1, 3, 0, tzinfo=timezone.utc), address_precision="ward"))
+        created_at=datetime(2020, 3, 1, 3, 0, tzinfo=timezone.utc)))
     db_session.commit()
     return {"A": a, "B": b, "C": c}
 

@@ -134,7 +134,11 @@ def test_patching_an_agency_changes_only_what_is_sent(client, auth):
 def test_orders_of_an_agency_moved_to_another_office_go_there(client, auth):
     client.patch(f"{AGENCIES}/AG-LINHTRUNG", json={"post_office_code": "PO-SAIGON"},
                  headers=auth["admin"])
-    order = client.post("/api/v1/orders", json=order_body(), headers=auth["agency"]).get_json()
+    unplaceable = {"name": "Nguyễn Văn An", "phone": "0903123456",
+                   "address_text": "Hẻm sau chợ, gần cây xăng cũ"}
+    order = client.post("/api/v1/orders", json=order_body(citizen=unplaceable),
+                        headers=auth["agency"]).get_json()
+    assert order["address"]["precision"] == "unresolved"
     assert order["post_office_code"] == "PO-SAIGON"
 
 
