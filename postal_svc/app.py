@@ -20,7 +20,7 @@ from postal_svc.geo.geocoders import GazetteerGeocoder, GeocoderChain, build_onl
 from postal_svc.geo.resolver import AddressResolver as GeoAddressResolver
 from postal_svc.logs import configure_logging
 from postal_svc.routes import errors as error_handlers
-from postal_svc.routes import geocode, ops, orders, reference
+from postal_svc.routes import geocode, ops, orders, reference, webhooks
 from postal_svc.routes.common import close_session
 from postal_svc.shipments.addresses import AddressResolver, ChainAddressResolver
 
@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(orders.blp)
     api.register_blueprint(reference.blp)
     api.register_blueprint(geocode.blp)
+    api.register_blueprint(webhooks.blp)
     app.register_blueprint(ops.blp)
     _install_swagger_assets(app)
     ops.install_metrics(app)

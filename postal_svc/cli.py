@@ -113,6 +113,16 @@ def jobs_purge_idempotency() -> None:
     click.echo(f"purged {purged} records")
 
 
+@jobs.command("deliver-webhooks")
+def jobs_deliver_webhooks() -> None:
+    """Send the webhook deliveries that are due."""
+    from postal_svc import jobs as job_functions
+
+    settings = _settings()
+    sent = job_functions.deliver_webhooks(_database(settings), settings, now=utcnow())
+    click.echo(f"attempted {sent} deliveries")
+
+
 @main.command()
 def scheduler() -> None:
     """Run the scheduler process alone (production: one or more of these beside the app)."""

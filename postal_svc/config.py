@@ -48,6 +48,13 @@ class Settings:
     # Working days to deliver a result when the citizen gave no window.
     delivery_working_days: int = 3
     batch_max_items: int = 500
+    # Failed delivery (or pickup) attempts before a result returns to the agency by itself.
+    max_delivery_attempts: int = 2
+    # Outbound webhooks: private/loopback targets only when allowed (tests, the demo).
+    webhook_allow_private_targets: bool = False
+    webhook_allow_http: bool = False
+    webhook_retry_hours: int = 24
+    scheduler_webhook_seconds: int = 5
     # Addresses without a province are read in this province (GSO code; 79 = Hồ Chí Minh City).
     default_province_code: str = "79"
     # A caller's point counts as street precision within this distance of the ward's centre.

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterator
 from zlib import crc32
 
 from sqlalchemy import text
 
 from postal_svc.db import Database
+from postal_svc.config import Settings
 from postal_svc.idempotency import purge_expired
+from postal_svc.webhooks.service import WebhookPolicy, deliver_due
 
 log = logging.getLogger("postal_svc.jobs")
 
@@ -41,3 +43,17 @@ def purge_idempotency_records(db: Database, *, now: datetime) -> int:
             purged = purge_expired(session, now=now)
     log.info("purged %d expired idempotency records", purged)
     return purged
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    return WebhookPolicy(allow_private_targets=settings.webhook_allow_private_targets,
+                         allow_http=settings.webhook_allow_http,
+                         retry_for=timedelta(hours=settings.webhook_retry_hours))
+
+
+def deliver_webhooks(db: Database, settings: Settings, *, now: datetime) -> int:
+    """Send the webhook deliveries that are due (first tries and retries)."""
+    with job_lock(db, "deliver_webhooks") as mine:
+        if not mine:
+            return 0
+        return deliver_due(db, now=now, policy=webhook_policy(settings))

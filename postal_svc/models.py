@@ -5,6 +5,8 @@ from postal_svc.directory.models import Agency, PostOffice, ServedWard
 from postal_svc.idempotency import IdempotencyRecord
 from postal_svc.shipments.models import Order, SerialCounter, TrackingEvent
 from postal_svc.shipments.tracking_numbers import TRACKING_SERIAL_SEQ
+from postal_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = ["ApiClient", "GeocodeCacheEntry", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
-           "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ"]
+           "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ",
+           "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]

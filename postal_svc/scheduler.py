@@ -26,6 +26,10 @@ def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
         IntervalTrigger(minutes=settings.scheduler_idempotency_purge_minutes),
         id="purge_idempotency_records", name="Purge expired idempotency records",
         next_run_time=utcnow() + timedelta(seconds=5))
+    scheduler.add_job(
+        lambda: jobs.deliver_webhooks(db, settings, now=utcnow()),
+        IntervalTrigger(seconds=settings.scheduler_webhook_seconds),
+        id="deliver_webhooks", name="Deliver outbound webhooks")
     return scheduler
 
 

@@ -8,7 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from postal_svc.routes.fields import (
     CleanString, CodeString, StrictInteger, UtcDateTime, VietnamesePhone)
 from postal_svc.shipments.intake import CHANNELS, PAYERS
-from postal_svc.shipments.lifecycle import Kind, Status
+from postal_svc.shipments.events import RELATIONSHIPS
+from postal_svc.shipments.lifecycle import FailureReason, Kind, Status
 
 MAX_WEIGHT_G = 30_000
 MAX_FEE_VND = 100_000_000
@@ -124,6 +125,32 @@ class GeocodeSchema(Schema):
         _check_one_address_form(data)
 
 
+EVENT_TYPES = ("collected", "at_post_office", "out_for_delivery", "delivered", "delivery_failed",
+               "pickup_scheduled", "picked_up", "pickup_failed", "delivered_to_agency",
+               "returning", "returned_to_agency")
+
+
+class RecipientSchema(Schema):
+    name = CleanString(required=True, validate=validate.Length(max=200))
+    relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS))
+    # Only the last 4 digits of the ID document: the whole number is never accepted.
+    id_last4 = fields.String(validate=validate.Regexp(r"^\d{4}$", error="Exactly 4 digits."))
+
+
+class CreateEventSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    occurred_at = UtcDateTime()
+    failure_reason = fields.String(validate=validate.OneOf([r.value for r in FailureReason]))
+    note = CleanString(validate=validate.Length(max=1000))
+    recipient = fields.Nested(RecipientSchema)
+    lat = Latitude()
+    lon = Longitude()
+
+    @validates_schema
+    def point_is_whole(self, data: dict[str, Any], **_: Any) -> None:
+        _check_point(data)
+
+
 class CancelSchema(Schema):
     reason = CleanString(allow_none=True, validate=validate.Length(max=500))
 
@@ -224,6 +251,8 @@ class OrderSchema(Schema):
     payment = fields.Nested(PaymentSchema)
     post_office_code = fields.String(allow_none=True)
     attempt_count = fields.Integer()
+    delivered_at = fields.String(allow_none=True)
+    cash_collected = fields.Integer(allow_none=True)
     due_at = fields.String()
     created_at = fields.String()
     updated_at = fields.String()
@@ -253,6 +282,11 @@ class TrackingEventSchema(Schema):
     type = fields.String()
     status = fields.String()
     occurred_at = fields.String()
+    recorded_at = fields.String()
+    actor_role = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    data = fields.Dict(allow_none=True)
     post_office_code = fields.String(allow_none=True)
     ward_code = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True)

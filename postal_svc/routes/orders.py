@@ -13,13 +13,13 @@ from postal_svc.errors import DomainError, RuleViolation
 from postal_svc.routes import common
 from postal_svc.routes.errors import domain_error_body, flatten_messages
 from postal_svc.routes.order_schemas import (
-    AddressCorrectionSchema, BatchResultSchema, BatchSchema, CancelSchema, CreateOrderSchema, OrderPageSchema,
+    AddressCorrectionSchema, BatchResultSchema, BatchSchema, CancelSchema, CreateEventSchema, CreateOrderSchema, OrderPageSchema,
     OrderQueryArgsSchema, OrderSchema, TrackingEventPageSchema)
 from postal_svc.routes.presenters import present_event, present_order
-from postal_svc.shipments import intake
+from postal_svc.shipments import events, intake
 from postal_svc.shipments.addresses import AddressInput
 from postal_svc.shipments.intake import IntakePolicy, InvalidOrder, OrderDraft, OrderFilters
-from postal_svc.shipments.lifecycle import Kind
+from postal_svc.shipments.lifecycle import Kind, Status
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
                 description="Result-delivery and dossier-pickup orders.")
@@ -31,6 +31,10 @@ _create_schema = CreateOrderSchema()
 
 class InvalidBatchItem(RuleViolation):
     code = "validation_error"
+
+
+def lifecycle_policy() -> events.LifecyclePolicy:
+    return events.LifecyclePolicy(max_attempts=common.settings().max_delivery_attempts)
 
 
 def intake_policy() -> IntakePolicy:
@@ -152,7 +156,7 @@ class OrderCancel(MethodView):
     @blp.response(200, OrderSchema)
     def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
         """Cancel an order while the item is not yet in a courier's hands."""
-        order = intake.cancel_order(common.session(), order_id, caller=common.caller(),
+        order = events.cancel_order(common.session(), order_id, caller=common.caller(),
                                     reason=data.get("reason"), now=common.now())
         return present_order(order)
 
@@ -181,3 +185,25 @@ class OrderEvents(MethodView):
         """The order's tracking events, oldest first."""
         order = intake.get_order(common.session(), order_id, caller=common.caller())
         return {"data": [present_event(e) for e in order.events], "next_cursor": None}
+
+    @common.require_roles(Role.ADMIN, Role.DISPATCHER, Role.COURIER)
+    @common.idempotent
+    @blp.arguments(CreateEventSchema)
+    @blp.response(201, TrackingEventPageSchema)
+    def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
+        """Record what happened (couriers and dispatchers of the order's post office).
+
+        Answers every event recorded: the one sent and any the lifecycle added by itself
+        (after the last allowed failed attempt). A move the lifecycle forbids is 409
+        invalid_transition.
+        """
+        recipient = data.get("recipient")
+        recorded = events.record_event(
+            common.session(), order_id, events.EventInput(
+                type=Status(data["type"]), occurred_at=data.get("occurred_at"),
+                failure_reason=data.get("failure_reason"), note=data.get("note"),
+                recipient=events.Recipient(**recipient) if recipient else None,
+                lat=data.get("lat"), lon=data.get("lon")),
+            caller=common.caller(), policy=lifecycle_policy(), now=common.now())
+        return {"data": [present_event(e) for e in recorded], "next_cursor": None}
+

@@ -49,6 +49,8 @@ def present_order(order: Order) -> dict[str, Any]:
                     "status": order.payment_status, "pay_url": None},
         "post_office_code": order.post_office_code,
         "attempt_count": order.attempt_count,
+        "delivered_at": isoformat_z(order.delivered_at),
+        "cash_collected": order.cash_collected_vnd,
         "due_at": isoformat_z(order.due_at),
         "created_at": isoformat_z(order.created_at),
         "updated_at": isoformat_z(order.updated_at),
@@ -71,5 +73,7 @@ def present_resolved_address(address: ResolvedAddress) -> dict[str, Any]:
 def present_event(event: TrackingEvent) -> dict[str, Any]:
     return {"id": event.id, "type": event.type, "status": event.status,
             "occurred_at": isoformat_z(event.occurred_at),
+            "recorded_at": isoformat_z(event.recorded_at), "actor_role": event.actor_role,
+            "lat": event.lat, "lon": event.lon, "data": event.data,
             "post_office_code": event.post_office_code, "ward_code": event.ward_code,
             "failure_reason": event.failure_reason, "note": event.note}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
@@ -193,15 +194,14 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         quote_id=draft.quote_id, price=None, total_vnd=None, attempt_count=0,
         due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
                       working_days=policy.delivery_working_days),
-        created_by_client_id=caller.client_id, created_at=now, updated_at=now,
-        cancelled_at=None, cancel_reason=None)
+        created_by_client_id=caller.client_id, created_at=now, updated_at=now)
     new_id = _insert_with_created_event(session, values, actor_role=caller.role.value)
     if new_id is None:
         existing = _find_by_natural_key(session, draft)
         assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
         raise _duplicate(existing)
     # Built from the values, not attached to the session: intake is its last writer here.
-    return Order(id=new_id, **values)
+    return Order(id=new_id, **{**_column_defaults(), **values})
 
 
 def _insert_with_created_event(session: Session, values: dict[str, Any], *,
@@ -215,7 +215,8 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *,
     """
     dialect = session.get_bind().dialect.name
     statements = _INTAKE_STATEMENTS.get(dialect) or _build_intake_statements(dialect)
-    params = {**values, "event_type": "created", "actor_role": actor_role}
+    # Like an ORM insert, columns intake does not set are NULL (or their default).
+    params = {**_column_defaults(), **values, "event_type": "created", "actor_role": actor_role}
     if len(statements) == 1:
         return session.execute(statements[0], params).scalar()
     new_id = session.execute(statements[0], params).scalar()
@@ -225,6 +226,19 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *,
 
 
 _INTAKE_STATEMENTS: dict[str, tuple[Any, ...]] = {}
+
+
+@lru_cache(maxsize=1)
+def _column_defaults() -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for column in Order.__table__.c:
+        if column.name == "id":
+            continue
+        if column.default is not None and column.default.is_scalar:
+            defaults[column.name] = column.default.arg
+        elif column.nullable:
+            defaults[column.name] = None
+    return defaults
 
 
 def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
@@ -284,7 +298,7 @@ def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], 
     return results
 
 
-def _scope(stmt: Select[Any], caller: Caller) -> Select[Any]:
+def scoped(stmt: Select[Any], caller: Caller) -> Select[Any]:
     agencies, offices = caller.agency_codes(), caller.post_office_codes()
     if agencies is None and offices is None:
         return stmt
@@ -297,7 +311,7 @@ def _scope(stmt: Select[Any], caller: Caller) -> Select[Any]:
 
 def get_order(session: Session, public_id: str, *, caller: Caller) -> Order:
     """The order with this id if the caller may see it; raises OrderNotFound otherwise."""
-    order = session.scalar(_scope(select(Order).where(Order.public_id == public_id), caller))
+    order = session.scalar(scoped(select(Order).where(Order.public_id == public_id), caller))
     if order is None:
         raise OrderNotFound("No such order.")
     return order
@@ -306,7 +320,7 @@ def get_order(session: Session, public_id: str, *, caller: Caller) -> Order:
 def list_orders(session: Session, filters: OrderFilters, *, caller: Caller, limit: int,
                 cursor: str | None) -> Page[Order]:
     """Orders the caller may see, newest first, filtered, one page at a time."""
-    stmt = _scope(select(Order), caller)
+    stmt = scoped(select(Order), caller)
     equal = {"status": Order.status, "kind": Order.kind, "agency_code": Order.agency_code,
              "post_office_code": Order.post_office_code, "dossier_code": Order.dossier_code,
              "tracking_number": Order.tracking_number, "phone": Order.citizen_phone,
@@ -321,31 +335,6 @@ def list_orders(session: Session, filters: OrderFilters, *, caller: Caller, limi
     if filters.created_to is not None:
         stmt = stmt.where(Order.created_at < filters.created_to)
     return paginate(session, stmt, Order.id, limit=limit, cursor=cursor, descending=True)
-
-
-def cancel_order(session: Session, public_id: str, *, caller: Caller, reason: str | None,
-                 now: datetime) -> Order:
-    """Cancel an order the lifecycle still allows to be cancelled.
-
-    Raises OrderNotFound and InvalidTransition (the item is already in a courier's hands, or
-    the order is over). Takes a row lock so two concurrent transitions cannot both pass.
-    """
-    order = session.scalar(_scope(select(Order).where(Order.public_id == public_id), caller)
-                           .with_for_update())
-    if order is None:
-        raise OrderNotFound("No such order.")
-    check_transition(Kind(order.kind), Status(order.status), Status.CANCELLED)
-    order.status = Status.CANCELLED.value
-    order.cancelled_at = now
-    order.cancel_reason = reason
-    order.updated_at = now
-    session.add(TrackingEvent(
-        order_id=order.id, type=Status.CANCELLED.value, status=order.status, occurred_at=now,
-        recorded_at=now,
-        actor_client_id=caller.client_id, actor_role=caller.role.value,
-        post_office_code=order.post_office_code, note=reason))
-    session.flush()
-    return order
 
 
 FINISHED = frozenset({Status.DELIVERED, Status.DELIVERED_TO_AGENCY, Status.RETURNED_TO_AGENCY,
@@ -373,7 +362,7 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
     Raises OrderNotFound, OrderFinished, InvalidAddressCorrection.
     """
     directory = directory or DirectoryLookup()
-    order = session.scalar(_scope(select(Order).where(Order.public_id == public_id), caller)
+    order = session.scalar(scoped(select(Order).where(Order.public_id == public_id), caller)
                            .with_for_update())
     if order is None:
         raise OrderNotFound("No such order.")

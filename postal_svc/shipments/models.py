@@ -70,7 +70,10 @@ class Order(Base):
     price: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     total_vnd: Mapped[int | None] = mapped_column(BigInteger)
 
+    # Failed delivery (or pickup) attempts so far.
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cash_collected_vnd: Mapped[int | None] = mapped_column(BigInteger)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_client_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("api_clients.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
