@@ -38,6 +38,7 @@ __all__ = [
     "resolution_from_location",
 ]
 
+_ONLINE_FAILED = object()  # what the rate limiter answers when the online geocoder raised
 _CACHE_VERSION = "v1"  # bump when resolver output for the same text may change meaning
 _PART_NAMES = ("line", "ward", "district", "province")
 
@@ -199,7 +200,7 @@ class GeocoderChain:
                 max_retries=max_retries,
                 error_wait_seconds=error_wait_seconds,
                 swallow_exceptions=True,
-                return_value_on_exception=None,
+                return_value_on_exception=_ONLINE_FAILED,
             )
             if online is not None
             else None
@@ -236,10 +237,12 @@ class GeocoderChain:
                     return cached
 
         resolution = self.gazetteer.resolve(query, lat=lat, lon=lon)
+        online_failed = False
         if not own_point and self._online_geocode is not None and self._worth_asking(resolution):
-            resolution = self._refine_online(query, resolution)
+            resolution, online_failed = self._refine_online(query, resolution)
 
-        if cache is not None and not own_point:
+        # An outage is not an answer: remember nothing, so the address is asked again later.
+        if cache is not None and not own_point and not online_failed:
             location = _location(resolution)
             if location is not None:
                 cache.put(key, location)
@@ -252,7 +255,9 @@ class GeocoderChain:
 
     def _refine_online(
         self, query: str | Mapping[str, str | None], resolution: AddressResolution
-    ) -> AddressResolution:
+    ) -> tuple[AddressResolution, bool]:
+        """The resolution, refined by the online point when it fits; and whether the online
+        geocoder failed (as opposed to finding nothing)."""
         assert self._online_geocode is not None
         g = self.gazetteer.resolver.gazetteer
         # Ask with the new official names: they are unambiguous, and the original text as a fallback
@@ -264,20 +269,22 @@ class GeocoderChain:
             parts = [nfc(original), self.country_suffix]
         online_query = ", ".join(p for p in parts if p)
         found = self._online_geocode(online_query)
+        if found is _ONLINE_FAILED:
+            return resolution, True
         if isinstance(found, list):
             found = found[0] if found else None
         if found is None:
-            return resolution
+            return resolution, False
         point = (float(found.latitude), float(found.longitude))
         wards = [resolution.ward_code] if resolution.ward_code and not resolution.ambiguous else []
         wards += [c for c in resolution.candidates if c not in wards]
         near = [c for c in wards if distance_m(point, (g.wards[c].lat, g.wards[c].lon)) <= self.max_online_distance_m]
         if not near:
-            return resolution  # the online answer is elsewhere: trust the gazetteer's ward, not the point
+            return resolution, False  # the online answer is elsewhere: trust the gazetteer's ward
         refined = self.gazetteer.resolve(query, lat=point[0], lon=point[1])
         if refined.precision != "street" or refined.ward_code not in near:
-            return resolution
-        return replace(refined, line=resolution.line)
+            return resolution, False
+        return replace(refined, line=resolution.line), False
 
 
 def build_online_geocoder(name: str | None, **options: Any) -> Geocoder | None:

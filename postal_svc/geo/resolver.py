@@ -343,15 +343,15 @@ class AddressResolver:
                             readings, sp, tokens, markers, pc, (ow,), base, gap_after, accent_penalty
                         )
                     continue
-                # Wrong district: accept the ward only if its name is unique in its old province.
-                for op in old_scope:
-                    elsewhere = g.old_ward_province_index.get((op, sp.key), ())
-                    if len(elsewhere) == 1:
-                        _, accent_penalty = _prefer_accent(elsewhere, sp, g, "o")
-                        self._old_ward_reading(
-                            readings, sp, tokens, markers, pc, elsewhere, base, gap_after,
-                            _P_WRONG_DISTRICT + accent_penalty,
-                        )
+                # Wrong district: accept the ward only if its name is unique in the district's own
+                # old province ("Phường 7, Quận 1" is not old Vũng Tàu's one Phường 7).
+                elsewhere = g.old_ward_province_index.get((district.province_code, sp.key), ())
+                if len(elsewhere) == 1:
+                    _, accent_penalty = _prefer_accent(elsewhere, sp, g, "o")
+                    self._old_ward_reading(
+                        readings, sp, tokens, markers, pc, elsewhere, base, gap_after,
+                        _P_WRONG_DISTRICT + accent_penalty,
+                    )
             else:
                 found: list[OldWard] = []
                 penalty = 0.0

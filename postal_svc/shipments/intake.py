@@ -341,6 +341,9 @@ FINISHED = frozenset({Status.DELIVERED, Status.DELIVERED_TO_AGENCY, Status.RETUR
                       Status.CANCELLED})
 
 
+MAX_POINT_TO_WARD_CENTRE_M = 20_000
+
+
 class OrderFinished(Conflict):
     code = "order_finished"
 
@@ -380,8 +383,12 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
                 errors={"lat": [f"More than {street_radius_m:.0f} m from {ward.name}."]})
     elif point is not None:
         nearest = nearest_ward(point[0], point[1])
-        if nearest is None:
-            raise InvalidAddressCorrection("No ward near this point.", errors={"lat": ["No ward."]})
+        # No ward outlines: the nearest centre names the ward, but only for a point plausibly
+        # inside it (the largest communes reach some 15 km from their centre).
+        if nearest is None or nearest[1] > MAX_POINT_TO_WARD_CENTRE_M:
+            raise InvalidAddressCorrection(
+                "No ward centre is near this point; pick the ward by its code.",
+                errors={"lat": [f"More than {MAX_POINT_TO_WARD_CENTRE_M // 1000} km from every ward."]})
         ward = nearest[0]
     else:
         raise InvalidAddressCorrection("Give a ward code, a point, or both.",
