@@ -394,7 +394,7 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
         raise InvalidAddressCorrection("Give a ward code, a point, or both.",
                                        errors={"ward_code": ["Required without lat/lon."]})
     province = province_by_code(ward.province_code)
-    before = order.ward_code
+    before, office_before = order.ward_code, order.post_office_code
     order.ward_code, order.ward_name = ward.code, ward.name
     order.province_code = ward.province_code
     order.province_name = province.name if province else None
@@ -410,6 +410,7 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
         recorded_at=now, actor_client_id=caller.client_id, actor_role=caller.role.value,
         post_office_code=order.post_office_code, ward_code=ward.code,
         data={"ward_code_before": before, "ward_code": ward.code,
+              "post_office_code_before": office_before,
               "precision": order.address_precision}))
     session.flush()
     return order
