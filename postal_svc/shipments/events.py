@@ -65,7 +65,8 @@ def _check(event: EventInput, order: Order, now: datetime, policy: LifecyclePoli
         elif (kind is Kind.RESULT_DELIVERY
               and FailureReason(event.failure_reason) in PICKUP_ONLY_REASONS):
             errors["failure_reason"] = ["documents_incomplete is for pickups."]
-    elif event.failure_reason is not None:
+    elif event.failure_reason is not None and event.type not in FAILED.values():
+        # The other kind's failure is a failed attempt too: the lifecycle answers it (409).
         errors["failure_reason"] = ["Only a failed attempt has a reason."]
     if event.type is Status.DELIVERED and event.recipient is None:
         errors["recipient"] = ["Proof of delivery: the recipient's name and relationship."]

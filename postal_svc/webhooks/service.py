@@ -204,11 +204,18 @@ def deliver_due(db: Database, *, now: datetime, policy: WebhookPolicy, send: Sen
     with db.session_factory() as session:
         due_ids = list(session.scalars(
             select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            # A disabled endpoint is sent nothing more; its pending deliveries stay in the log.
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                   ~blocked)
+                   WebhookEndpoint.active.is_(True), ~blocked)
             .order_by(WebhookDelivery.id).limit(limit)))
     attempted = 0
+    started = clock()
     for delivery_id in due_ids:
+        # A long run must not sign late deliveries with its start time (receivers allow only
+        # a few minutes of skew): each signature carries `now` plus the time gone by. The
+        # schedule (attempt times, backoff) stays on `now`.
+        sent_at = now + timedelta(seconds=clock() - started)
         with db.session() as session:
             delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
             if delivery is None or delivery.status != "pending" or delivery.next_attempt_at > now:
@@ -216,8 +223,10 @@ def deliver_due(db: Database, *, now: datetime, policy: WebhookPolicy, send: Sen
             endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
             event = session.get(WebhookEvent, delivery.event_id)
             assert endpoint is not None and event is not None
+            if not endpoint.active:  # disabled since the due deliveries were listed
+                continue
             result, duration_ms = _send(delivery, endpoint, event, send=send, policy=policy,
-                                        now=now, clock=clock)
+                                        now=sent_at, clock=clock)
             _record_attempt(session, delivery, result, duration_ms, now=now, policy=policy,
                             manual=False)
             attempted += 1

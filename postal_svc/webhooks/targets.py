@@ -23,8 +23,10 @@ def _is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
+    # `not is_global` also refuses the shared space 100.64.0.0/10, which is_private misses
+    # (a cloud metadata service answers at 100.100.100.200).
+    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
+            or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
 def check_target(url: str, *, allow_private: bool, allow_http: bool,
