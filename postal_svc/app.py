@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -20,7 +20,8 @@ from postal_svc.geo.geocoders import GazetteerGeocoder, GeocoderChain, build_onl
 from postal_svc.geo.resolver import AddressResolver as GeoAddressResolver
 from postal_svc.logs import configure_logging
 from postal_svc.routes import errors as error_handlers
-from postal_svc.routes import geocode, ops, orders, reference, webhooks
+from postal_svc.routes import billing as billing_routes
+from postal_svc.routes import courier, geocode, ops, orders, pages, reference, tracking, web, webhooks
 from postal_svc.routes.common import close_session
 from postal_svc.shipments.addresses import AddressResolver, ChainAddressResolver
 
@@ -86,8 +87,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(orders.blp)
     api.register_blueprint(reference.blp)
     api.register_blueprint(geocode.blp)
+    api.register_blueprint(billing_routes.blp)
     api.register_blueprint(webhooks.blp)
+    api.register_blueprint(tracking.blp)
     app.register_blueprint(ops.blp)
+    app.register_blueprint(pages.blp)
+    app.register_blueprint(courier.blp)
+    web.init_app(app, settings)  # languages, rate limits, client address, page sessions
     _install_swagger_assets(app)
     ops.install_metrics(app)
 
@@ -95,6 +101,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, error_handlers.handle_http_exception)
     app.register_error_handler(Exception, error_handlers.handle_unexpected)
     app.teardown_appcontext(close_session)
+
+    @app.before_request
+    def _refuse_nul_in_path() -> None:
+        # No id or code contains NUL, and PostgreSQL refuses it in text. (The pages and the
+        # public tracking answer such paths with their own 404.)
+        if ("\x00" in request.path and request.path.startswith("/api/")
+                and not request.path.startswith("/api/v1/tracking/")):
+            abort(404)
 
     @app.before_request
     def _request_id() -> None:

@@ -153,6 +153,10 @@ def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
+            # Path without query string, no referrer: queries may carry personal data
+            # (?phone=, ?phone_last4=) and personal data never goes into a log.
+            self.cfg.set("access_log_format",
+                         '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"')
 
         def load(self) -> Any:
             from postal_svc import create_app

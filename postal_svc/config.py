@@ -48,6 +48,8 @@ class Settings:
     # Working days to deliver a result when the citizen gave no window.
     delivery_working_days: int = 3
     batch_max_items: int = 500
+    # Minutes a price quote (POST /api/v1/quotes) is honoured for an order.
+    quote_validity_minutes: int = 30
     # Failed delivery (or pickup) attempts before a result returns to the agency by itself.
     max_delivery_attempts: int = 2
     # Outbound webhooks: private/loopback targets only when allowed (tests, the demo).
@@ -64,6 +66,12 @@ class Settings:
     geocoder_url: str = ""  # e.g. a self-hosted Nominatim's domain; empty: the geocoder's default
     geocoder_user_agent: str = "postal-svc"
     geocoder_min_delay_s: int = 1
+    # Public tracking (API and pages) and the courier login: requests a minute per client
+    # address, per process (0: no limit).
+    tracking_rate_per_minute: int = 60
+    # Proxies in front of the app whose X-Forwarded-For may be trusted (0: the peer address is
+    # the client; 1: one load balancer sets the header; never more than really are there).
+    trusted_proxy_count: int = 0
     log_level: str = "INFO"
     log_json: bool = True
     scheduler_idempotency_purge_minutes: int = 15
@@ -95,5 +103,7 @@ class Settings:
         prefix = self.tracking_prefix
         if len(prefix) != 2 or not prefix.isascii() or not prefix.isalpha() or not prefix.isupper():
             raise ValueError("POSTAL_TRACKING_PREFIX must be two capital letters, e.g. RR")
+        if self.trusted_proxy_count < 0:
+            raise ValueError("POSTAL_TRUSTED_PROXY_COUNT must be 0 or more")
         if self.environment == "production" and self.secret_key == Settings.secret_key:
             raise ValueError("POSTAL_SECRET_KEY must be set in production")

@@ -1,4 +1,5 @@
-"""Demo data: HCMC post offices, ward agencies and one API client per role (idempotent)."""
+"""Demo data: HCMC post offices, ward agencies, one API client per role, and the billing data
+(tariffs, the Covid-19 promotion, the VAT table); loading it twice adds nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from postal_svc.access.models import ApiClient
 from postal_svc.access.service import KEY_PREFIX, Role, hash_key
+from postal_svc.billing.service import load_demo_billing
 from postal_svc.directory.models import Agency, PostOffice
 from postal_svc.directory.service import DEFAULT_OFFICE_HOURS, create_agency, create_post_office
 from postal_svc.geo.places import wards_of_province
@@ -107,5 +109,8 @@ def load_demo(session: Session, *, now: datetime) -> dict[str, int]:
             session.add(ApiClient(name=client.name, role=client.role.value, scope=list(client.scope),
                                   key_prefix=client.key[:12], key_hash=digest, created_at=now))
             added["clients"] += 1
+    # Tariffs, the Covid-19 promotion and the VAT table (idempotent too). Its counts stay out
+    # of the returned summary, whose shape callers compare.
+    load_demo_billing(session, now)
     session.flush()
     return added

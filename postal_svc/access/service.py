@@ -103,6 +103,18 @@ def authenticate(session: Session, key: str) -> Caller | None:
         return None
     if not hmac.compare_digest(client.key_hash, digest):
         return None
+    return _caller(client)
+
+
+def caller_for_client(session: Session, client_id: int) -> Caller | None:
+    """The caller a signed-in page session stands for, or None once its client is revoked."""
+    client = session.get(ApiClient, client_id)
+    if client is None or client.revoked_at is not None:
+        return None
+    return _caller(client)
+
+
+def _caller(client: ApiClient) -> Caller:
     return Caller(client_id=client.id, name=client.name, role=Role(client.role),
                   scope=frozenset(client.scope or ()))
 

@@ -33,7 +33,6 @@ class LineCode(StrEnum):
     EXEMPTION = "exemption"
     FEE_FORWARDING = "fee_forwarding"
     COD_FEE = "cod_fee"
-    PROCEDURE_FEE = "procedure_fee"
 
 
 _KIND_LABELS = {
@@ -42,7 +41,6 @@ _KIND_LABELS = {
 }
 _FEE_FORWARDING_LABEL = "Phí dịch vụ thu hộ, chuyển lệ phí cho cơ quan"
 _COD_LABEL = "Phí thu tiền khi phát (COD)"
-_PROCEDURE_FEE_LABEL = "Lệ phí thủ tục hành chính (thu hộ, chuyển cho cơ quan)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +86,12 @@ class PriceLine:
 class Price:
     """A priced leg: the snapshot an order or a quote keeps.
 
-    `total` is the sum of line amounts and `vat_included` the sum of line VATs (both checked on
-    construction, ValueError otherwise). `priced_at` is the instant the rules were evaluated
-    at, i.e. the registration instant, not the wall clock.
+    `total` is the sum of line amounts (the post's price, VAT included) and `vat_included` the
+    sum of line VATs (both checked on construction, ValueError otherwise). `procedure_fee` is
+    the agency's procedure fee the post collects and forwards untouched: it is not part of the
+    price (no VAT, no discount, not the post's revenue), so it is no line and not in `total`;
+    `amount_due` = `total` + `procedure_fee` is what the payer hands the post. `priced_at` is
+    the instant the rules were evaluated at, i.e. the registration instant, not the wall clock.
     """
 
     lines: tuple[PriceLine, ...]
@@ -102,6 +103,7 @@ class Price:
     tariff_version: str
     zone: str
     promotion_codes: tuple[str, ...]
+    procedure_fee: int = 0
     currency: str = "VND"
 
     def __post_init__(self) -> None:
@@ -109,6 +111,13 @@ class Price:
             raise ValueError("price total is not the sum of its lines")
         if self.vat_included != sum(line.vat for line in self.lines):
             raise ValueError("price VAT is not the sum of its lines' VAT")
+        if type(self.procedure_fee) is not int or self.procedure_fee < 0:
+            raise ValueError("procedure fee must be an int number of VND >= 0")
+
+    @property
+    def amount_due(self) -> int:
+        """What the payer hands the post: the price plus the procedure fee it forwards."""
+        return self.total + self.procedure_fee
 
     def to_dict(self) -> dict[str, Any]:
         """The PRICE object of API.md: integer VND, `vat_rate` as "8%" or null, times in UTC."""
@@ -117,6 +126,8 @@ class Price:
             "lines": [line.to_dict() for line in self.lines],
             "total": self.total,
             "vat_included": self.vat_included,
+            "procedure_fee": self.procedure_fee,
+            "amount_due": self.amount_due,
             "vat_rate": format_rate(self.vat_rate),
             "tax_category": self.tax_category.value,
             "tariff_version": self.tariff_version,
@@ -185,8 +196,9 @@ def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) 
     line VATs, each line split once (discount lines carry the VAT they remove, so postage after
     discounts splits exactly as its own amount would); promotions reduce postage only and never
     below zero; a beneficiary exempt under the version pays no postage and gets no promotion;
-    the procedure fee is a pass-through line outside VAT. The same inputs always give the same
-    price: nothing reads the clock or the database.
+    the procedure fee is a pass-through outside the price (`procedure_fee`, in `amount_due`
+    but not in `total`). The same inputs always give the same price: nothing reads the clock
+    or the database.
 
     Raises InvalidPricingFacts (naive `registered_at`), WeightOutOfRange, NoTariffInForce,
     NoZoneForRoute, AddOnNotOffered, NoTaxRateInForce.
@@ -245,11 +257,6 @@ def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) 
             raise AddOnNotOffered(f"tariff {version.code} does not offer cash on delivery",
                                   errors={"payment_method": ["cash on delivery not offered"]})
         lines.append(line(LineCode.COD_FEE, _COD_LABEL, cod_fee, vat_of(cod_fee)))
-    if facts.fee_forwarding_vnd:
-        # The agency's fee passes through untouched: no VAT, no discount, not the post's revenue.
-        lines.append(PriceLine(LineCode.PROCEDURE_FEE, _PROCEDURE_FEE_LABEL,
-                               facts.fee_forwarding_vnd, facts.fee_forwarding_vnd, 0,
-                               TaxCategory.NOT_SUBJECT, None))
 
     return Price(
         lines=tuple(lines),
@@ -261,4 +268,6 @@ def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) 
         tariff_version=version.code,
         zone=zone.code,
         promotion_codes=tuple(promotion_codes),
+        # The agency's fee passes through untouched: no VAT, no discount, not the post's revenue.
+        procedure_fee=facts.fee_forwarding_vnd or 0,
     )

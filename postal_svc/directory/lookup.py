@@ -17,8 +17,13 @@ V = TypeVar("V")
 
 @dataclass(frozen=True)
 class AgencyInfo:
+    """What intake needs of an agency: who collects there, and where its desk is."""
+
     code: str
     post_office_code: str | None
+    ward_code: str | None = None
+    province_code: str | None = None
+    old_district_code: str | None = None
 
 
 class _TtlMemo(Generic[K, V]):
@@ -61,9 +66,11 @@ class DirectoryLookup:
 
     def agency(self, session: Session, code: str) -> AgencyInfo | None:
         def load() -> AgencyInfo | None:
-            row = session.execute(select(Agency.code, Agency.post_office_code)
-                                  .where(Agency.code == code)).first()
-            return AgencyInfo(code=row.code, post_office_code=row.post_office_code) if row else None
+            row = session.execute(
+                select(Agency.code, Agency.post_office_code, Agency.ward_code,
+                       Agency.province_code, Agency.old_district_code)
+                .where(Agency.code == code)).first()
+            return AgencyInfo(*row) if row else None
         return self._agencies.get(code, load)
 
     def post_office_for_ward(self, session: Session, ward_code: str | None) -> str | None:

@@ -93,6 +93,8 @@ class CreateOrderSchema(Schema):
     deliver_after = UtcDateTime(allow_none=True)
     deliver_before = UtcDateTime(allow_none=True)
     quote_id = CodeString(allow_none=True)
+    beneficiary_category = CodeString(allow_none=True, metadata={
+        "description": "an exemption category of the tariff (e.g. heroic_mother): postage free"})
 
 
 class BatchSchema(Schema):
@@ -134,7 +136,8 @@ class RecipientSchema(Schema):
     name = CleanString(required=True, validate=validate.Length(max=200))
     relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS))
     # Only the last 4 digits of the ID document: the whole number is never accepted.
-    id_last4 = fields.String(validate=validate.Regexp(r"^\d{4}$", error="Exactly 4 digits."))
+    # ASCII digits only (\d also takes e.g. full-width digits) and no trailing newline ($).
+    id_last4 = fields.String(validate=validate.Regexp(r"^[0-9]{4}\Z", error="Exactly 4 digits."))
 
 
 class CreateEventSchema(Schema):
@@ -204,9 +207,18 @@ class PriceSchema(Schema):
     status = fields.String(metadata={"description": "priced | pending"})
     currency = fields.String()
     lines = fields.List(fields.Dict())
-    total = fields.Integer(allow_none=True)
+    total = fields.Integer(allow_none=True, metadata={
+        "description": "the post's price, VAT included (sum of the lines)"})
     vat_included = fields.Integer(allow_none=True)
+    procedure_fee = fields.Integer(allow_none=True, metadata={
+        "description": "the agency's procedure fee the post collects and forwards; not in total"})
+    amount_due = fields.Integer(allow_none=True, metadata={
+        "description": "what the payer hands the post: total + procedure_fee"})
     vat_rate = fields.String(allow_none=True)
+    tax_category = fields.String(allow_none=True)
+    tariff_version = fields.String(allow_none=True)
+    zone = fields.String(allow_none=True)
+    promotion_codes = fields.List(fields.String())
     priced_at = fields.String(allow_none=True)
 
 

@@ -71,7 +71,7 @@ def draft_from(data: dict[str, Any]) -> OrderDraft:
         payer=data["payer"], payment_method=data.get("payment_method"),
         fee_forwarding_vnd=fee["amount"] if fee else None,
         deliver_after=data.get("deliver_after"), deliver_before=data.get("deliver_before"),
-        quote_id=data.get("quote_id"))
+        quote_id=data.get("quote_id"), beneficiary_category=data.get("beneficiary_category"))
 
 
 def _draft_or_error(item: Any) -> OrderDraft | DomainError:

@@ -8,7 +8,8 @@ from postal_svc.shipments.addresses import ResolvedAddress
 from postal_svc.shipments.models import Order, TrackingEvent
 
 PENDING_PRICE = {"status": "pending", "currency": "VND", "lines": [], "total": None,
-                 "vat_included": None, "vat_rate": None, "priced_at": None}
+                 "vat_included": None, "procedure_fee": None, "amount_due": None,
+                 "vat_rate": None, "priced_at": None}
 
 
 def present_order(order: Order) -> dict[str, Any]:

@@ -12,7 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from postal_svc.access.service import Caller
-from postal_svc.directory.lookup import DirectoryLookup
+from postal_svc.billing.errors import (
+    NoTariffInForce, NoTaxRateInForce, NoZoneForRoute, QuoteMismatch, QuoteNotFound)
+from postal_svc.billing.models import Quote
+from postal_svc.billing.facts import PricingFacts
+from postal_svc.billing.service import price_leg, price_snapshot, redeem_quote
+from postal_svc.directory.lookup import AgencyInfo, DirectoryLookup
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
 from postal_svc.geo.places import nearest_ward, province_by_code, ward_by_code
 from postal_svc.geo.resolver import distance_m
@@ -21,6 +26,7 @@ from postal_svc.shipments.addresses import (
     AddressInput, AddressResolver, ResolvedAddress, leave_unresolved)
 from postal_svc.shipments.lifecycle import Kind, Status, check_transition
 from postal_svc.shipments.models import Order, TrackingEvent
+from postal_svc.shipments.pricing_facts import leg_pricing_facts
 from postal_svc.shipments.service_level import due_at
 from postal_svc.shipments.tracking_numbers import allocate_tracking_number
 
@@ -46,10 +52,6 @@ class UnknownAgency(RuleViolation):
 
 class InvalidOrder(RuleViolation):
     code = "invalid_order"
-
-
-class QuoteNotFound(RuleViolation):
-    code = "quote_not_found"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class OrderDraft:
     deliver_after: datetime | None = None
     deliver_before: datetime | None = None
     quote_id: str | None = None
+    beneficiary_category: str | None = None
 
 
 @dataclass
@@ -163,15 +166,19 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
                             errors={"agency_code": ["Unknown agency."]})
     registered_at = draft.registered_at or now
     method = _check_rules(draft, registered_at, policy, now)
-    if draft.quote_id is not None:
-        # Quotes arrive with billing; until then no quote id can be honoured.
-        raise QuoteNotFound("No such quote.", errors={"quote_id": ["Unknown or expired quote."]})
-
     resolved = resolve_address(session, draft.address)
     post_office_code = (directory.post_office_for_ward(session, resolved.ward_code)
                         or agency.post_office_code)
+    public_id = "ord_" + secrets.token_hex(10)
+    facts = leg_pricing_facts(
+        kind=draft.kind.value, channel=draft.channel, agency_code=draft.agency_code,
+        agency_location=agency, citizen_address=resolved, weight_g=draft.weight_g,
+        payment_method=method, fee_forwarding_vnd=draft.fee_forwarding_vnd,
+        beneficiary_category=draft.beneficiary_category)
+    price = _price(session, facts, registered_at, quote_id=draft.quote_id, caller=caller,
+                   order_public_id=public_id, now=now)
     values = dict(
-        public_id="ord_" + secrets.token_hex(10),
+        public_id=public_id,
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
         kind=draft.kind.value, status=INITIAL_STATUS[draft.kind].value,
         agency_code=draft.agency_code, dossier_code=draft.dossier_code,
@@ -191,7 +198,8 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         payer=draft.payer, payment_method=method, payment_status=INITIAL_PAYMENT_STATUS[method],
         fee_forwarding_vnd=draft.fee_forwarding_vnd,
         deliver_after=draft.deliver_after, deliver_before=draft.deliver_before,
-        quote_id=draft.quote_id, price=None, total_vnd=None, attempt_count=0,
+        quote_id=draft.quote_id, price=price, total_vnd=price["total"] if price else None,
+        attempt_count=0,
         due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
                       working_days=policy.delivery_working_days),
         created_by_client_id=caller.client_id, created_at=now, updated_at=now)
@@ -202,6 +210,34 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         raise _duplicate(existing)
     # Built from the values, not attached to the session: intake is its last writer here.
     return Order(id=new_id, **{**_column_defaults(), **values})
+
+
+def _price(session: Session, facts: PricingFacts | None, registered_at: datetime, *,
+           quote_id: str | None, caller: Caller, order_public_id: str,
+           now: datetime) -> dict[str, Any] | None:
+    """The order's price snapshot: the quoted price when it names a quote, else the tariff's.
+
+    None (priced later) while an end of the leg has no ward, or while the tariff data cannot
+    price it at all (no version in force, no zone, no tax rate): an order from a government
+    system is never bounced for the post office's own configuration. Input the tariff refuses
+    (a weight over its limit, an add-on it does not offer) is a 422.
+    """
+    if quote_id is not None:
+        if facts is None:
+            quote = session.get(Quote, quote_id)
+            if quote is None or quote.client_id != caller.client_id:
+                raise QuoteNotFound("No such quote.", errors={"quote_id": ["Unknown quote."]})
+            raise QuoteMismatch(
+                "The quoted price cannot be honoured: the address could not be placed in a ward.",
+                errors={"quote_id": ["The order's address has no ward; the quote cannot apply."]})
+        return redeem_quote(session, quote_id, client_id=caller.client_id, facts=facts, now=now,
+                            order_public_id=order_public_id)
+    if facts is None:
+        return None
+    try:
+        return price_snapshot(price_leg(session, facts, registered_at))
+    except (NoTariffInForce, NoZoneForRoute, NoTaxRateInForce):
+        return None
 
 
 def _insert_with_created_event(session: Session, values: dict[str, Any], *,
@@ -288,10 +324,15 @@ def create_orders(session: Session, drafts: Sequence[OrderDraft | DomainError], 
         if isinstance(item, DomainError):
             results.append(BatchItemResult(index=index, error=item))
             continue
+        # Each item in a savepoint: a failed item (e.g. a duplicate after its quote was
+        # claimed) leaves nothing behind.
+        savepoint = session.begin_nested()
         try:
             order = create_order(session, item, caller=caller, policy=policy, now=now,
                                  resolve_address=resolve_address, directory=directory)
+            savepoint.commit()
         except DomainError as error:
+            savepoint.rollback()
             results.append(BatchItemResult(index=index, error=error))
         else:
             results.append(BatchItemResult(index=index, order=order))
@@ -404,6 +445,13 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
     agency = directory.agency(session, order.agency_code)
     order.post_office_code = (directory.post_office_for_ward(session, ward.code)
                               or (agency.post_office_code if agency else order.post_office_code))
+    if order.price is None:
+        # Priced now that both ends are known, as of its registration: pricing is a pure
+        # function of the facts and that instant. A price given before is never changed.
+        order.price = _price(session, _facts_of(order, agency), order.registered_at,
+                             quote_id=None, caller=caller, order_public_id=order.public_id,
+                             now=now)
+        order.total_vnd = order.price["total"] if order.price else None
     order.updated_at = now
     session.add(TrackingEvent(
         order_id=order.id, type="address_corrected", status=order.status, occurred_at=now,
@@ -414,6 +462,18 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
               "precision": order.address_precision}))
     session.flush()
     return order
+
+
+def _facts_of(order: Order, agency: AgencyInfo | None) -> PricingFacts | None:
+    resolved = ResolvedAddress(
+        line=order.address_line, ward_code=order.ward_code, ward_name=order.ward_name,
+        province_code=order.province_code, province_name=order.province_name,
+        lat=order.lat, lon=order.lon, precision=order.address_precision,
+        old_ward_code=order.old_ward_code)
+    return leg_pricing_facts(
+        kind=order.kind, channel=order.channel, agency_code=order.agency_code,
+        agency_location=agency, citizen_address=resolved, weight_g=order.weight_g,
+        payment_method=order.payment_method, fee_forwarding_vnd=order.fee_forwarding_vnd)
 
 
 @dataclass(frozen=True)

@@ -394,3 +394,12 @@ def test_several_broken_rules_are_reported_together(client, auth, nothing_writte
     response = refused(post(client, auth["agency"], body))
     assert {"payment_method", "registered_at"} <= set(response["errors"])
     nothing_written()
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/orders/%00", "/api/v1/orders/ord_%00/events", "/api/v1/agencies/AG%00",
+    "/api/v1/post-offices/PO%00", "/api/v1/webhook-endpoints/we_%00/deliveries",
+    "/api/v1/promotions/COVID%00", "/api/v1/tariffs/T%00"])
+def test_a_nul_byte_in_an_api_path_is_404_not_a_5xx(client, auth, path):
+    response = client.get(path, headers=auth["admin"])
+    assert_api_error(response, 404)

@@ -60,7 +60,8 @@ def test_a_not_subject_tariff_has_no_vat_on_any_line():
     assert all(line.vat == 0 and line.vat_rate is None for line in price.lines)
     body = price.to_dict()
     assert (body["vat_rate"], body["tax_category"]) == (None, "not_subject")
-    assert price.total == 20_800 + 8_000 + 30_000
+    assert (price.total, price.procedure_fee, price.amount_due) == (
+        20_800 + 8_000, 30_000, 20_800 + 8_000 + 30_000)
 
 
 def test_the_price_object_has_the_api_shape_with_integer_money_and_utc_time():
@@ -72,14 +73,13 @@ def test_the_price_object_has_the_api_shape_with_integer_money_and_utc_time():
     assert (body["tariff_version"], body["zone"], body["promotion_codes"]) == (
         "HCM-BCCI-2020", "intra_district", ["COVID19-ONLINE-20"])
     assert [(line["code"], line["amount"]) for line in body["lines"]] == [
-        ("postage", 26_000), ("promotion", -5_200), ("fee_forwarding", 8_000),
-        ("procedure_fee", 50_000)]
+        ("postage", 26_000), ("promotion", -5_200), ("fee_forwarding", 8_000)]
     assert body["lines"][0]["tariff_version"] == "HCM-BCCI-2020"
     assert body["lines"][1]["promotion_code"] == "COVID19-ONLINE-20"
     assert all(type(line[key]) is int for line in body["lines"]
                for key in ("amount", "net", "vat"))
-    assert body["total"] == 20_800 + 8_000 + 50_000 == sum(
-        line["amount"] for line in body["lines"])
+    assert body["total"] == 20_800 + 8_000 == sum(line["amount"] for line in body["lines"])
+    assert (body["procedure_fee"], body["amount_due"]) == (50_000, 20_800 + 8_000 + 50_000)
     assert body["vat_included"] == sum(line["vat"] for line in body["lines"])
     assert body["vat_rate"] == "10%"
     assert all(line["description"] for line in body["lines"])
@@ -123,3 +123,28 @@ def test_postage_line_names_the_tariff_version_and_the_zone():
     assert (line.code, line.tariff_version, line.zone) == (
         LineCode.POSTAGE, "HCM-BCCI-2020", "intra_district")
     assert "nội quận/huyện" in line.description
+
+
+def test_the_forwarded_procedure_fee_is_outside_the_price_but_inside_the_amount_due():
+    price = price_order(facts(fee_forwarding_vnd=50_000), datetime(2020, 3, 1, tzinfo=ICT), BOOK)
+    assert "procedure_fee" not in [line.code.value for line in price.lines]
+    assert (price.total, price.procedure_fee, price.amount_due) == (28_800, 50_000, 78_800)
+    body = price.to_dict()
+    assert (body["total"], body["procedure_fee"], body["amount_due"]) == (28_800, 50_000, 78_800)
+
+
+def test_without_a_fee_to_forward_the_amount_due_is_the_price():
+    body = price_order(facts(), datetime(2020, 3, 1, tzinfo=ICT), BOOK).to_dict()
+    assert (body["total"], body["procedure_fee"], body["amount_due"]) == (20_800, 0, 20_800)
+
+
+def test_api_md_price_example_totals_28800_with_vat_2134_because_vat_is_rounded_per_line():
+    # API.md's PRICE example (postage 26,000, promotion -5,200, fee forwarding 8,000 at 8%)
+    # shows vat_included 2,133: VAT computed once on the total (28,800 x 8/108 = 2,133.3).
+    # The issue asks for VAT split and rounded once per invoice line, each line being its own
+    # invoice row: 1,926 - 385 + 593 = 2,134. We keep the per-line rule; the one dong
+    # difference is the documented consequence, not a bug.
+    price = price_order(facts(fee_forwarding_vnd=50_000), datetime(2022, 3, 1, tzinfo=ICT), BOOK)
+    assert [(line.code.value, line.amount, line.vat) for line in price.lines] == [
+        ("postage", 26_000, 1_926), ("promotion", -5_200, -385), ("fee_forwarding", 8_000, 593)]
+    assert (price.total, price.vat_included, price.to_dict()["vat_rate"]) == (28_800, 2_134, "8%")

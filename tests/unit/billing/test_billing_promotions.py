@@ -102,9 +102,9 @@ def test_the_covid_promotion_reduces_postage_only_not_fee_forwarding_nor_procedu
                         datetime(2020, 3, 1, tzinfo=ICT), BOOK)
     assert [(line.code, line.amount) for line in price.lines] == [
         (LineCode.POSTAGE, 26_000), (LineCode.PROMOTION, -5_200),
-        (LineCode.FEE_FORWARDING, 8_000), (LineCode.COD_FEE, 5_000),
-        (LineCode.PROCEDURE_FEE, 50_000)]
-    assert price.total == 20_800 + 8_000 + 5_000 + 50_000
+        (LineCode.FEE_FORWARDING, 8_000), (LineCode.COD_FEE, 5_000)]
+    assert price.total == 20_800 + 8_000 + 5_000
+    assert (price.procedure_fee, price.amount_due) == (50_000, 20_800 + 8_000 + 5_000 + 50_000)
 
 
 def test_the_percentage_applies_to_the_whole_postage_including_weight_steps():

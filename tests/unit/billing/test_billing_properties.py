@@ -123,10 +123,11 @@ def test_only_postage_is_ever_discounted(order):
     facts, registered_at, book = order
     price = price_order(facts, registered_at, book)
     other = {line.code: line.amount for line in price.lines if line.code in (
-        LineCode.FEE_FORWARDING, LineCode.COD_FEE, LineCode.PROCEDURE_FEE)}
+        LineCode.FEE_FORWARDING, LineCode.COD_FEE)}
     if facts.fee_forwarding_vnd:
         assert other[LineCode.FEE_FORWARDING] == 8_000
-        assert other[LineCode.PROCEDURE_FEE] == facts.fee_forwarding_vnd
+    assert price.procedure_fee == (facts.fee_forwarding_vnd or 0)
+    assert price.amount_due == price.total + price.procedure_fee
     if facts.payment_method == "cash_on_delivery":
         assert other[LineCode.COD_FEE] == 5_000
     assert price.total == sum(other.values()) + sum(

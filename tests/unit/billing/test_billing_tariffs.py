@@ -186,7 +186,7 @@ def test_a_beneficiary_category_the_tariff_does_not_exempt_pays_postage():
 def test_exemption_waives_postage_but_not_fee_forwarding_or_the_procedure_fee():
     price = price_order(facts(beneficiary_category="heroic_mother", fee_forwarding_vnd=50_000),
                         BEFORE_COVID, BOOK)
-    assert price.total == 8_000 + 50_000
+    assert (price.total, price.procedure_fee, price.amount_due) == (8_000, 50_000, 58_000)
 
 
 def test_fee_forwarding_adds_8000_vat_inclusive_and_the_procedure_fee_passes_through_untaxed():
@@ -194,10 +194,11 @@ def test_fee_forwarding_adds_8000_vat_inclusive_and_the_procedure_fee_passes_thr
     by_code = {line.code: line for line in price.lines}
     assert (by_code[LineCode.FEE_FORWARDING].amount, by_code[LineCode.FEE_FORWARDING].vat) == (
         8_000, 593)
-    procedure = by_code[LineCode.PROCEDURE_FEE]
-    assert (procedure.amount, procedure.vat, procedure.tax_category, procedure.vat_rate) == (
-        50_000, 0, TaxCategory.NOT_SUBJECT, None)
-    assert price.total == 26_000 + 8_000 + 50_000
+    # The procedure fee is no line: no VAT on it, and it stays out of the post's price.
+    assert set(by_code) == {LineCode.POSTAGE, LineCode.FEE_FORWARDING}
+    assert price.vat_included == sum(line.vat for line in price.lines)
+    assert (price.total, price.procedure_fee, price.amount_due) == (
+        26_000 + 8_000, 50_000, 26_000 + 8_000 + 50_000)
 
 
 def test_no_fee_to_forward_means_no_fee_forwarding_charge():

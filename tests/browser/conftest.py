@@ -1,0 +1,119 @@
+"""Real Chromium against the real app served over HTTP on 127.0.0.1, on the test database.
+
+Chromium is Debian's package at /usr/bin/chromium, driven by Playwright (never a browser
+Playwright downloads). Without it the browser tests are skipped, saying why; CI installs it.
+Data is committed through the app (as in tests/integration) and the tables are emptied after
+each test, so the rest of the suite never sees it.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from postal_svc import create_app
+from postal_svc.access.service import create_client
+from postal_svc.directory.service import create_agency, create_post_office
+from tests.conftest import test_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+PHONE = {"width": 360, "height": 740}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; "
+                                   "CI installs it in .ci/run)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+
+@pytest.fixture(scope="session")
+def live_server(engine: Engine, database_url: str) -> Iterator[LiveServer]:
+    """The app on a free port of 127.0.0.1 in a thread, committing to the test database."""
+    settings = test_settings(database_url, tracking_rate_per_minute=0,
+                             secret_key="browser-tests-secret")
+    app = create_app({"settings": settings, "db_bind": engine})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def phone(chromium: Any) -> Iterator[Any]:
+    """A page in a cheap phone's viewport, in Vietnamese, with JavaScript off: every flow
+    must work without it."""
+    context = chromium.new_context(viewport=PHONE, locale="vi-VN", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def world(committed_engine: Engine, live_server: LiveServer) -> dict[str, Any]:
+    """A post office for Thủ Đức, its agency, and keys for a one-stop system, a dispatcher
+    and a courier (committed; emptied by committed_engine afterwards)."""
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        create_post_office(session, {"code": "PO-THUDUC", "name": "Bưu điện Thủ Đức",
+                                     "served_ward_codes": ["26794", "26857"]}, now=now)
+        create_agency(session, {"code": "AG-LINHTRUNG", "name": "UBND phường Linh Trung",
+                                "post_office_code": "PO-THUDUC"}, now=now)
+        keys = {}
+        for role, scope, name in (("agency_system", ["AG-LINHTRUNG"], "one-stop"),
+                                  ("dispatcher", ["PO-THUDUC"], "Điều phối Thủ Đức"),
+                                  ("courier", ["PO-THUDUC"], "Bưu tá Minh")):
+            _, keys[role] = create_client(session, name=name, role=role, scope=scope, now=now)
+        session.commit()
+    return {"url": live_server.url, "api": live_server.app.test_client(), "keys": keys,
+            "headers": {role: {"Authorization": f"Bearer {key}"} for role, key in keys.items()}}
+
+
+def no_horizontal_overflow(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= 360"))
+
+
+def screenshot(page: Any, name: str) -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    path = OUTPUT / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
