@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import RAISE, Schema, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, validate
 
 from postal_svc.access.service import Role
 from postal_svc.billing import service
@@ -19,10 +19,9 @@ from postal_svc.clock import isoformat_z
 from postal_svc.documents.statement_pdf import render_statement_pdf
 from postal_svc.routes import common
 from postal_svc.routes.blueprint import Blueprint
-from postal_svc.routes.fields import CleanString, CodeString, UtcDateTime
+from postal_svc.routes.fields import CodeString, UtcDateTime
 from postal_svc.routes.order_schemas import (
-    AddressSchema, FeeForwardingSchema, Latitude, Longitude, ParcelSchema, PAYMENT_METHOD_NAMES,
-    _check_one_address_form)
+    PAYMENT_METHOD_NAMES, AddressFormSchema, FeeForwardingSchema, ParcelSchema)
 from postal_svc.routes.orders import address_from
 from postal_svc.shipments.intake import CHANNELS, PAYERS
 from postal_svc.shipments.lifecycle import Kind
@@ -161,15 +160,8 @@ class AuditPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class QuoteAddressSchema(Schema):
-    address = fields.Nested(AddressSchema)
-    address_text = CleanString(validate=validate.Length(max=1000))
-    lat = Latitude()
-    lon = Longitude()
-
-    @validates_schema
-    def one_address_form(self, data: dict[str, Any], **_: Any) -> None:
-        _check_one_address_form(data)
+class QuoteAddressSchema(AddressFormSchema):
+    """An end of the leg to quote, in either address form."""
 
 
 class CreateQuoteSchema(Schema):

@@ -53,10 +53,10 @@ class AddressSchema(Schema):
         _check_point(data)
 
 
-class CitizenSchema(Schema):
-    name = CleanString(required=True, validate=validate.Length(max=200))
-    phone = VietnamesePhone(required=True)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+class AddressFormSchema(Schema):
+    """An address in either form: `address` parts (lat/lon inside), or `address_text` with
+    an optional lat/lon beside it."""
+
     address = fields.Nested(AddressSchema)
     address_text = CleanString(validate=validate.Length(max=1000))
     lat = Latitude()
@@ -65,6 +65,12 @@ class CitizenSchema(Schema):
     @validates_schema
     def one_address_form(self, data: dict[str, Any], **_: Any) -> None:
         _check_one_address_form(data)
+
+
+class CitizenSchema(AddressFormSchema):
+    name = CleanString(required=True, validate=validate.Length(max=200))
+    phone = VietnamesePhone(required=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
 class ParcelSchema(Schema):
@@ -116,15 +122,8 @@ class AddressCorrectionSchema(Schema):
             raise ValidationError("Give a ward_code, a point (lat and lon), or both.", "ward_code")
 
 
-class GeocodeSchema(Schema):
-    address = fields.Nested(AddressSchema)
-    address_text = CleanString(validate=validate.Length(max=1000))
-    lat = Latitude()
-    lon = Longitude()
-
-    @validates_schema
-    def one_address_form(self, data: dict[str, Any], **_: Any) -> None:
-        _check_one_address_form(data)
+class GeocodeSchema(AddressFormSchema):
+    """The address to resolve, in either form."""
 
 
 EVENT_TYPES = ("collected", "at_post_office", "out_for_delivery", "delivered", "delivery_failed",
