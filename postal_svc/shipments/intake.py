@@ -24,7 +24,7 @@ from postal_svc.geo.resolver import distance_m
 from postal_svc.pagination import Page, paginate
 from postal_svc.shipments.addresses import (
     AddressInput, AddressResolver, ResolvedAddress, leave_unresolved)
-from postal_svc.shipments.lifecycle import Kind, Status, check_transition
+from postal_svc.shipments.lifecycle import Kind, Status
 from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.pricing_facts import leg_pricing_facts
 from postal_svc.shipments.service_level import due_at
