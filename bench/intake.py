@@ -12,24 +12,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import (  # noqa: E402
+    BIN, PG_SERVER, free_port, gunicorn, machine_line, print_table, psql, run_wrk, stop,
+    utc_stamp, wait_http)
 
 LUA = r"""
 local counter = 0
@@ -46,55 +41,6 @@ request = function()
   return wrk.format(nil, "%(path)s", nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def psql(sql: str) -> None:
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not come up")
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers), "-k", "gthread",
-         "--threads", str(threads), app], cwd=ROOT, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
-
-
-def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", str(script), url], check=True, capture_output=True, text=True).stdout
-    def latency(label: str) -> float:
-        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        assert m, out
-        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-        return float(m.group(1)) * scale
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "p50_ms": latency("50"), "p99_ms": latency("99"), "requests": requests,
-            "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
 def main() -> None:
@@ -146,15 +92,11 @@ def main() -> None:
     summary = {name: {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
                for name, rows in results.items()}
     base, ours = summary["baseline"], summary["postal-svc"]
-    print(f"# Intake benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.platform()}")
+    print(f"# Intake benchmark, {utc_stamp()}")
+    print(f"machine: {machine_line()}")
     print(f"load: wrk, {args.connections} connections, {args.rounds} x {args.seconds}s per server; "
           f"gunicorn gthread {args.workers} workers x {args.threads} threads; PostgreSQL on the same machine\n")
-    print("| server | orders/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|")
-    for name, row in summary.items():
-        print(f"| {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']:.0f} |")
+    print_table(summary, "orders")
     print(f"\nthroughput ratio postal-svc / baseline: {ours['rps'] / base['rps']:.2f} (target >= 0.60); "
           f"postal-svc p99 {ours['p99_ms']:.1f} ms (target < 100 ms)")
 
