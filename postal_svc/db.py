@@ -75,6 +75,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for PostgreSQL (psycopg 3) or SQLite with the settings we rely on."""
+    # Statement parameters hold names, phones and addresses: never put them in an exception
+    # message, which would carry them into the logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -50,9 +50,11 @@ class RequestInProgress(Conflict):
 
 @dataclass(frozen=True)
 class Claim:
-    """This request owns the key and must do the work."""
+    """This request owns the key and must do the work; `locked_at` proves the ownership
+    (a request that took over an abandoned key holds a newer one)."""
 
     record_id: int
+    locked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def claim_key(db: Database, *, client_id: int, key: str, fingerprint: str, now: 
             session.add(record)
             try:
                 session.commit()
-                return Claim(record.id)
+                return Claim(record.id, now)
             except IntegrityError:
                 session.rollback()
             existing = session.scalar(select(IdempotencyRecord).where(
@@ -118,22 +120,34 @@ def claim_key(db: Database, *, client_id: int, key: str, fingerprint: str, now: 
                 .values(locked_at=now))
             session.commit()
             if taken.rowcount == 1:
-                return Claim(existing.id)
+                return Claim(existing.id, now)
             raise RequestInProgress("A request with this Idempotency-Key is still in progress.")
     raise RequestInProgress("A request with this Idempotency-Key is still in progress.")
 
 
 def record_response(session: Session, claim: Claim, *, status: int, body: str) -> None:
-    """Store the response in the caller's transaction, beside the work it describes."""
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
-                    .values(response_status=status, response_body=body))
+    """Store the response in the caller's transaction, beside the work it describes.
+
+    Raises RequestInProgress when the claim was lost (another request took the key over
+    after the lock timeout): the caller must then roll its work back, so one key never
+    does its work twice.
+    """
+    stored = session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == claim.record_id,
+               IdempotencyRecord.locked_at == claim.locked_at,
+               IdempotencyRecord.response_status.is_(None))
+        .values(response_status=status, response_body=body))
+    if stored.rowcount != 1:
+        raise RequestInProgress("This Idempotency-Key was taken over by a newer request.")
 
 
 def release_claim(db: Database, claim: Claim) -> None:
     """Forget an unfinished claim after the request failed, so a retry may run."""
     with db.session_factory() as session:
         session.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.id == claim.record_id, IdempotencyRecord.response_status.is_(None)))
+            IdempotencyRecord.id == claim.record_id, IdempotencyRecord.locked_at == claim.locked_at,
+            IdempotencyRecord.response_status.is_(None)))
         session.commit()
 
 

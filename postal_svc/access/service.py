@@ -48,10 +48,6 @@ class Caller:
     role: Role
     scope: frozenset[str]
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
     def agency_codes(self) -> frozenset[str] | None:
         """Agencies this caller acts for; None means every agency."""
         if self.role is Role.ADMIN:

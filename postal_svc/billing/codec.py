@@ -60,6 +60,10 @@ def parse_instant(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.utcoffset() is None:
         raise ValueError("naive instant")
+    try:
+        moment.astimezone(timezone.utc)  # e.g. 9999-12-31T23:59-23:59 has no UTC form
+    except OverflowError:
+        raise ValueError("instant out of range") from None
     return moment
 
 

@@ -1,7 +1,7 @@
 """A database table behind the geocoder chain's cache (used when an online geocoder is on)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from geopy.location import Location
@@ -26,8 +26,9 @@ class GeocodeCacheEntry(Base):
 class DbGeocodeCache:
     """geopy Locations kept in `geocode_cache`, read and written in the caller's session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
+        self.now = now
 
     def get(self, key: str) -> Location | None:
         entry = self.session.get(GeocodeCacheEntry, key[:512])
@@ -42,5 +43,5 @@ class DbGeocodeCache:
             upsert(GeocodeCacheEntry)
             .values(key=key[:512], address=location.address, lat=location.latitude,
                     lon=location.longitude, raw=dict(location.raw),
-                    created_at=datetime.now(timezone.utc))
+                    created_at=self.now)
             .on_conflict_do_nothing(index_elements=["key"]))

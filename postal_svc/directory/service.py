@@ -1,10 +1,12 @@
 """Use cases for agencies and post offices (admins maintain them)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postal_svc.directory.models import Agency, PostOffice, ServedWard
@@ -103,31 +105,44 @@ def create_post_office(session: Session, data: dict[str, Any], *, now: datetime)
     office = PostOffice(code=data["code"], name=data["name"], address_text=data.get("address_text"),
                         phone=data.get("phone"), lat=data.get("lat"), lon=data.get("lon"),
                         created_at=now, updated_at=now)
-    session.add(office)
-    _assign_wards(session, office, data.get("served_ward_codes", []))
-    session.flush()
+    with _conflicts_as(AlreadyExists(f"Post office {data['code']!r} exists already, or one of "
+                                     "its wards is served by another office.",
+                                     errors={"code": ["Already exists, or a ward is taken."]}),
+                       session):
+        session.add(office)
+        _assign_wards(session, office, data.get("served_ward_codes", []))
+        session.flush()
     return office
+
+
+@contextmanager
+def _conflicts_as(error: Conflict, session: Session) -> Iterator[None]:
+    """A unique key broken by a concurrent request is the caller's 409, not our 500: the
+    checks above run before the insert, so a race can still slip between the two."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        raise error from None
 
 
 def update_post_office(session: Session, code: str, changes: dict[str, Any], *,
                        now: datetime) -> PostOffice:
     """Apply a partial update; `served_ward_codes` replaces the whole set."""
     office = get_post_office(session, code)
-    for attr in ("name", "address_text", "phone", "lat", "lon"):
-        if attr in changes:
-            setattr(office, attr, changes[attr])
-    if "served_ward_codes" in changes:
-        _assign_wards(session, office, changes["served_ward_codes"])
-    office.updated_at = now
-    session.flush()
+    with _conflicts_as(WardAlreadyServed("A ward was just given to another post office.",
+                                         errors={"served_ward_codes": ["A ward is taken."]}),
+                       session):
+        for attr in ("name", "address_text", "phone", "lat", "lon"):
+            if attr in changes:
+                setattr(office, attr, changes[attr])
+        if "served_ward_codes" in changes:
+            _assign_wards(session, office, changes["served_ward_codes"])
+        office.updated_at = now
+        session.flush()
     return office
-
-
-def post_office_for_ward(session: Session, ward_code: str | None) -> str | None:
-    """The code of the post office serving `ward_code`, if any serves it."""
-    if not ward_code:
-        return None
-    return session.scalar(select(ServedWard.post_office_code).where(ServedWard.ward_code == ward_code))
 
 
 # -- agencies -----------------------------------------------------------------------------
@@ -187,8 +202,10 @@ def create_agency(session: Session, data: dict[str, Any], *, now: datetime) -> A
         office_hours=check_office_hours(data.get("office_hours") or DEFAULT_OFFICE_HOURS),
         post_office_code=data.get("post_office_code"), created_at=now, updated_at=now)
     _locate(agency)
-    session.add(agency)
-    session.flush()
+    with _conflicts_as(AlreadyExists(f"Agency {data['code']!r} exists already.",
+                                     errors={"code": ["Already exists."]}), session):
+        session.add(agency)
+        session.flush()
     return agency
 
 

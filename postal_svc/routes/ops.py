@@ -1,6 +1,7 @@
 """Operations endpoints: liveness, readiness, Prometheus metrics."""
 from __future__ import annotations
 
+import logging
 import time
 from functools import lru_cache
 
@@ -12,6 +13,7 @@ from postal_svc.migrate import head_revision
 from postal_svc.routes import common
 
 blp = Blueprint("ops", __name__)
+log = logging.getLogger("postal_svc.ops")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter("postal_http_requests_total", "HTTP requests answered",
@@ -38,7 +40,8 @@ def readyz() -> tuple[Response, int]:
     try:
         with common.database().session_factory() as db_session:
             current = db_session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except Exception:  # any database failure means not ready; the detail goes to the log
+    except Exception:  # any database failure means not ready
+        log.warning("readiness check: database unreachable", exc_info=True)
         return jsonify({"status": "unavailable", "database": "unreachable"}), 503
     expected = _expected_head()
     if current != expected:

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from postal_svc.clock import utcnow
 from postal_svc.directory.geocache import DbGeocodeCache
 from postal_svc.geo.geocoders import GeocoderChain
 from postal_svc.geo.resolver import AddressResolution
@@ -53,11 +54,6 @@ class ResolvedAddress:
                    candidates=tuple(r.candidates), old_ward_code=r.old_ward_code,
                    old_ward_name=r.old_ward_name, old_district_name=r.old_district_name)
 
-    @property
-    def needs_dispatcher(self) -> bool:
-        """A person should look at it: no ward, or a ward chosen by default among several."""
-        return self.precision == "unresolved" or self.ambiguous
-
 
 class AddressResolver(Protocol):
     def __call__(self, session: Session, address: AddressInput) -> ResolvedAddress: ...
@@ -75,7 +71,7 @@ class ChainAddressResolver:
         self.use_db_cache = chain.online is not None
 
     def __call__(self, session: Session, address: AddressInput) -> ResolvedAddress:
-        cache = DbGeocodeCache(session) if self.use_db_cache else None
+        cache = DbGeocodeCache(session, utcnow()) if self.use_db_cache else None
         if address.text is not None:
             resolution = self.chain.resolve(address.text, lat=address.lat, lon=address.lon,
                                             cache=cache)

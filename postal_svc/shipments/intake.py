@@ -1,4 +1,4 @@
-"""Order intake: creating, reading, listing and cancelling orders for government systems."""
+"""Order intake: creating, reading and listing orders, and fixing their addresses."""
 from __future__ import annotations
 
 import secrets
@@ -35,7 +35,6 @@ PAYERS = ("citizen", "agency")
 PAYMENT_METHODS = {"citizen": ("online", "cash_on_delivery"), "agency": ("agency_account",)}
 INITIAL_PAYMENT_STATUS = {"online": "unpaid", "cash_on_delivery": "due_on_delivery",
                           "agency_account": "on_account"}
-INITIAL_STATUS = {Kind.RESULT_DELIVERY: Status.CREATED, Kind.DOSSIER_PICKUP: Status.CREATED}
 
 
 class OrderNotFound(NotFound):
@@ -180,7 +179,7 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     values = dict(
         public_id=public_id,
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
-        kind=draft.kind.value, status=INITIAL_STATUS[draft.kind].value,
+        kind=draft.kind.value, status=Status.CREATED.value,
         agency_code=draft.agency_code, dossier_code=draft.dossier_code,
         procedure_code=draft.procedure_code, procedure_name=draft.procedure_name,
         channel=draft.channel, registered_at=registered_at,
@@ -442,15 +441,22 @@ def correct_address(session: Session, public_id: str, *, caller: Caller, ward_co
     order.lat, order.lon = point if point is not None else (ward.lat, ward.lon)
     order.address_precision = "street" if point is not None else "ward"
     order.address_ambiguous, order.address_candidates = False, None
+    # The old units the caller wrote no longer describe the chosen ward.
+    order.old_ward_code = order.old_ward_name = order.old_district_name = None
     agency = directory.agency(session, order.agency_code)
     order.post_office_code = (directory.post_office_for_ward(session, ward.code)
                               or (agency.post_office_code if agency else order.post_office_code))
     if order.price is None:
         # Priced now that both ends are known, as of its registration: pricing is a pure
         # function of the facts and that instant. A price given before is never changed.
-        order.price = _price(session, _facts_of(order, agency), order.registered_at,
-                             quote_id=None, caller=caller, order_public_id=order.public_id,
-                             now=now)
+        # A tariff that cannot price it (e.g. a weight over its limit) leaves the price
+        # pending: the address is fixed either way.
+        try:
+            order.price = _price(session, _facts_of(order, agency), order.registered_at,
+                                 quote_id=None, caller=caller, order_public_id=order.public_id,
+                                 now=now)
+        except RuleViolation:
+            order.price = None
         order.total_vnd = order.price["total"] if order.price else None
     order.updated_at = now
     session.add(TrackingEvent(

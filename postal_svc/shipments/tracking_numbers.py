@@ -7,7 +7,7 @@ from sqlalchemy import Sequence, insert, select, update
 from sqlalchemy.orm import Session
 
 from postal_svc.db import Base
-from postal_svc.errors import DomainError
+from postal_svc.errors import ServiceUnavailable
 from postal_svc.shipments.models import SerialCounter
 from postal_svc.shipments.s10 import MAX_SERIAL, format_tracking_number
 
@@ -20,7 +20,7 @@ BLOCK_SIZE = 100
 COUNTER_NAME = "tracking_serial"
 
 
-class SerialsExhausted(DomainError):
+class SerialsExhausted(ServiceUnavailable):
     code = "tracking_serials_exhausted"
 
 

@@ -21,8 +21,11 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def _is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address inside are judged by that address.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
     # `not is_global` also refuses the shared space 100.64.0.0/10, which is_private misses
     # (a cloud metadata service answers at 100.100.100.200).
     return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
@@ -45,7 +48,11 @@ def check_target(url: str, *, allow_private: bool, allow_http: bool,
                                   errors={"url": ["Invalid host."]})
     if allow_private:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise UnsafeWebhookTarget("The webhook URL has an invalid port.",
+                                  errors={"url": ["Invalid port."]}) from None
     try:
         addresses = list(resolve(parts.hostname, port))
     except (OSError, UnicodeError):

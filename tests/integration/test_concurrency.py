@@ -106,3 +106,52 @@ def test_tracking_numbers_allocated_concurrently_are_unique_and_valid(live: dict
     numbers = [payload["tracking_number"] for _, payload in results]
     assert len(set(numbers)) == CONCURRENCY
     assert all(is_valid_tracking_number(n) for n in numbers)
+
+
+def test_simultaneous_creates_of_one_agency_code_give_one_201_and_409s_never_a_500(
+        live: dict[str, Any], committed_engine: Engine) -> None:
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        _, admin_key = create_client(session, name="admin", role="admin", now=now)
+        session.commit()
+    headers = {"Authorization": f"Bearer {admin_key}"}
+
+    def post(_: int) -> int:
+        response = live["app"].test_client().post(
+            "/api/v1/agencies", json={"code": "AG-RACE", "name": "UBND phường Đua"},
+            headers=headers)
+        return response.status_code
+
+    statuses = Counter(run_at_once(8, post))
+    assert statuses[201] == 1, statuses
+    assert statuses[409] == 7, statuses
+
+
+def test_a_request_whose_idempotency_key_was_taken_over_cannot_store_its_answer(
+        committed_engine: Engine) -> None:
+    from datetime import timedelta
+
+    from postal_svc.db import Database
+    from postal_svc.idempotency import (
+        Claim, RequestInProgress, claim_key, record_response, request_fingerprint)
+
+    db = Database(committed_engine)
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        client, _ = create_client(session, name="slow system", role="admin", now=now)
+        session.commit()
+        client_id = client.id
+    fingerprint = request_fingerprint("POST", "/api/v1/orders", b"{}")
+    first = claim_key(db, client_id=client_id, key="k", fingerprint=fingerprint, now=now,
+                      ttl=timedelta(hours=24), lock_timeout=timedelta(seconds=60))
+    later = now + timedelta(seconds=61)
+    second = claim_key(db, client_id=client_id, key="k", fingerprint=fingerprint, now=later,
+                       ttl=timedelta(hours=24), lock_timeout=timedelta(seconds=60))
+    assert isinstance(first, Claim) and isinstance(second, Claim)
+    assert first.record_id == second.record_id
+    with Session(committed_engine) as session:
+        with pytest.raises(RequestInProgress):
+            record_response(session, first, status=201, body="{}")
+        session.rollback()
+        record_response(session, second, status=201, body='{"id": "second"}')
+        session.commit()
