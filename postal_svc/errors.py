@@ -39,3 +39,9 @@ class Forbidden(DomainError):
     """The caller's role may not do this (403)."""
 
     code = "forbidden"
+
+
+class ServiceUnavailable(DomainError):
+    """Something the request needs is not available here now (503), e.g. not configured."""
+
+    code = "service_unavailable"

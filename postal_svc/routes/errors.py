@@ -7,7 +7,9 @@ from typing import Any, Mapping
 from flask import Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
-from postal_svc.errors import Conflict, DomainError, ExternalServiceError, Forbidden, NotFound, RuleViolation
+from postal_svc.errors import (
+    Conflict, DomainError, ExternalServiceError, Forbidden, NotFound, RuleViolation,
+    ServiceUnavailable)
 
 log = logging.getLogger("postal_svc.errors")
 
@@ -17,12 +19,14 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (RuleViolation, 422),
     (Forbidden, 403),
     (ExternalServiceError, 502),
+    (ServiceUnavailable, 503),
 ]
 
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
-    413: "request_too_large", 415: "unsupported_media_type", 422: "validation_error",
+    410: "gone", 413: "request_too_large", 415: "unsupported_media_type",
+    422: "validation_error",
     429: "rate_limited", 500: "internal_error", 503: "service_unavailable",
 }
 
@@ -116,3 +120,14 @@ def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", extra={"request_id": getattr(g, "request_id", None)})
     return error_response(500, "internal_error",
                           "Something went wrong on our side; the request id identifies it.")
+
+
+def handle_integrity_error(error: Exception) -> Response:
+    """A unique key or reference broken by a concurrent request: the caller's 409, not a 500.
+
+    Use cases check before they write; this catches only what raced in between. The
+    statement's parameters (personal data) are never part of the answer or the log line.
+    """
+    log.warning("integrity error answered as 409", extra={"request_id": getattr(g, "request_id", None)})
+    return error_response(409, "conflict",
+                          "The request conflicts with a change made at the same moment; retry.")
