@@ -1,7 +1,6 @@
 """Outbound webhook endpoints: register, list, read the delivery log, redeliver by hand."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask.views import MethodView
@@ -9,6 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from postal_svc.access.service import Role
 from postal_svc.clock import isoformat_z
+from postal_svc.errors import RuleViolation
+from postal_svc.pagination import decode_cursor, encode_cursor
 from postal_svc.routes import common
 from postal_svc.routes.blueprint import Blueprint
 from postal_svc.webhooks import service
@@ -21,10 +22,7 @@ SUBSCRIBERS = (Role.ADMIN, Role.AGENCY_SYSTEM, Role.DISPATCHER)
 
 
 def webhook_policy() -> service.WebhookPolicy:
-    conf = common.settings()
-    return service.WebhookPolicy(allow_private_targets=conf.webhook_allow_private_targets,
-                                 allow_http=conf.webhook_allow_http,
-                                 retry_for=timedelta(hours=conf.webhook_retry_hours))
+    return service.WebhookPolicy.from_settings(common.settings())
 
 
 class CreateEndpointSchema(Schema):
@@ -58,6 +56,11 @@ class DeliverySchema(Schema):
     delivered_at = fields.String(allow_none=True)
     last_status_code = fields.Integer(allow_none=True)
     log = fields.List(fields.Dict())
+
+
+class DeliveryQueryArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    cursor = fields.String(validate=validate.Length(max=200))
 
 
 class DeliveryPageSchema(Schema):
@@ -110,12 +113,20 @@ class WebhookEndpointById(MethodView):
 @blp.route("/<string:endpoint_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @common.require_roles(*SUBSCRIBERS)
+    @blp.arguments(DeliveryQueryArgsSchema, location="query")
     @blp.response(200, DeliveryPageSchema)
-    def get(self, endpoint_id: str) -> dict[str, Any]:
-        """The newest deliveries to this endpoint with every attempt."""
-        rows = service.delivery_log(common.session(), endpoint_id, caller=common.caller())
+    def get(self, args: dict[str, Any], endpoint_id: str) -> dict[str, Any]:
+        """This endpoint's deliveries, newest first, with every attempt; pages by cursor."""
+        limit = args["limit"]
+        before = decode_cursor(args["cursor"]) if "cursor" in args else None
+        if before is not None and (not isinstance(before, int) or isinstance(before, bool)):
+            raise RuleViolation("The cursor is not one this service gave out.",
+                                errors={"cursor": ["Invalid cursor."]})
+        rows = service.delivery_log(common.session(), endpoint_id, caller=common.caller(),
+                                    limit=limit + 1, before_id=before)
+        more, rows = len(rows) > limit, rows[:limit]
         return {"data": [present_delivery(d, e, attempts) for d, e, attempts in rows],
-                "next_cursor": None}
+                "next_cursor": encode_cursor(rows[-1][0].id) if more and rows else None}
 
 
 @blp.route("/<string:endpoint_id>/redeliver/<string:event_id>")
@@ -128,8 +139,9 @@ class WebhookRedeliver(MethodView):
         delivery = service.redeliver(db_session, endpoint_id, event_id, caller=common.caller(),
                                      now=common.now(), policy=webhook_policy())
         db_session.commit()
-        rows = service.delivery_log(db_session, endpoint_id, caller=common.caller())
-        return next(present_delivery(d, e, a) for d, e, a in rows if d.id == delivery.id)
+        (row,) = service.delivery_log(db_session, endpoint_id, caller=common.caller(),
+                                      delivery_id=delivery.id)
+        return present_delivery(*row)
 
 
 def present_delivery(delivery: Any, event: Any, attempts: list[Any]) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, aliased
 from postal_svc.access.models import ApiClient
 from postal_svc.access.service import Caller, Role
 from postal_svc.clock import isoformat_z
+from postal_svc.config import Settings
 from postal_svc.db import Database
-from postal_svc.errors import NotFound, RuleViolation
+from postal_svc.errors import Conflict, NotFound, RuleViolation
 from postal_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from postal_svc.webhooks.signing import signature_header
 from postal_svc.webhooks.targets import Resolver, UnsafeWebhookTarget, check_target, system_resolver
@@ -34,6 +35,10 @@ class EndpointNotFound(NotFound):
     code = "webhook_endpoint_not_found"
 
 
+class EndpointDisabled(Conflict):
+    code = "webhook_endpoint_disabled"
+
+
 class EventNotFound(NotFound):
     code = "webhook_event_not_found"
 
@@ -46,7 +51,15 @@ class WebhookPolicy:
     first_backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=1)
     timeout_s: float = 5.0
+    # How long a delivery being sent is withheld from other runs (well above the timeout).
+    lease: timedelta = timedelta(minutes=2)
     resolve: Resolver = field(default=system_resolver)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "WebhookPolicy":
+        return cls(allow_private_targets=settings.webhook_allow_private_targets,
+                   allow_http=settings.webhook_allow_http,
+                   retry_for=timedelta(hours=settings.webhook_retry_hours))
 
     def backoff(self, attempts: int) -> timedelta:
         """Wait after the `attempts`-th failure: 30 s, 1 min, 2 min, ... at most an hour."""
@@ -216,6 +229,9 @@ def deliver_due(db: Database, *, now: datetime, policy: WebhookPolicy, send: Sen
         # a few minutes of skew): each signature carries `now` plus the time gone by. The
         # schedule (attempt times, backoff) stays on `now`.
         sent_at = now + timedelta(seconds=clock() - started)
+        # Lease the delivery in a short transaction, send outside any transaction (a slow
+        # receiver must hold no lock: on SQLite that would stall every writer), then record
+        # the outcome. A crash in between leaves the lease to expire: sent again later.
         with db.session() as session:
             delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
             if delivery is None or delivery.status != "pending" or delivery.next_attempt_at > now:
@@ -225,11 +241,16 @@ def deliver_due(db: Database, *, now: datetime, policy: WebhookPolicy, send: Sen
             assert endpoint is not None and event is not None
             if not endpoint.active:  # disabled since the due deliveries were listed
                 continue
-            result, duration_ms = _send(delivery, endpoint, event, send=send, policy=policy,
-                                        now=sent_at, clock=clock)
-            _record_attempt(session, delivery, result, duration_ms, now=now, policy=policy,
+            delivery.next_attempt_at = now + policy.lease
+            session.expunge_all()  # plain snapshots to send from, outside the session
+        result, duration_ms = _send(delivery, endpoint, event, send=send, policy=policy,
+                                    now=sent_at, clock=clock)
+        with db.session() as session:
+            leased = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+            assert leased is not None
+            _record_attempt(session, leased, result, duration_ms, now=now, policy=policy,
                             manual=False)
-            attempted += 1
+        attempted += 1
     return attempted
 
 
@@ -257,8 +278,13 @@ def _record_attempt(session: Session, delivery: WebhookDelivery, result: SendRes
 def redeliver(session: Session, endpoint_id: str, event_id: str, *, caller: Caller,
               now: datetime, policy: WebhookPolicy, send: Sender = http_sender,
               clock: Callable[[], float] = time.monotonic) -> WebhookDelivery:
-    """Send one event to one endpoint again, now, by hand; the attempt is logged as manual."""
+    """Send one event to one endpoint again, now, by hand; the attempt is logged as manual.
+
+    Raises EndpointNotFound, EventNotFound, and EndpointDisabled for a disabled endpoint.
+    """
     endpoint = _owned(session, endpoint_id, caller)
+    if not endpoint.active:
+        raise EndpointDisabled("This endpoint is disabled; nothing is sent to it.")
     delivery = session.scalar(
         select(WebhookDelivery).join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
         .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookEvent.public_id == event_id))
@@ -272,14 +298,23 @@ def redeliver(session: Session, endpoint_id: str, event_id: str, *, caller: Call
     return delivery
 
 
-def delivery_log(session: Session, endpoint_id: str, *, caller: Caller,
-                 limit: int = 100) -> list[tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]]:
-    """The newest deliveries of an endpoint with their event and every attempt."""
+DeliveryRow = tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]
+
+
+def delivery_log(session: Session, endpoint_id: str, *, caller: Caller, limit: int = 100,
+                 before_id: int | None = None,
+                 delivery_id: int | None = None) -> list[DeliveryRow]:
+    """An endpoint's deliveries, newest first (older than `before_id` when paging), with
+    their event and every attempt; or just the one `delivery_id`."""
     endpoint = _owned(session, endpoint_id, caller)
-    rows = session.execute(
-        select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+    stmt = (select(WebhookDelivery, WebhookEvent)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.endpoint_id == endpoint.id))
+    if before_id is not None:
+        stmt = stmt.where(WebhookDelivery.id < before_id)
+    if delivery_id is not None:
+        stmt = stmt.where(WebhookDelivery.id == delivery_id)
+    rows = session.execute(stmt.order_by(WebhookDelivery.id.desc()).limit(limit)).all()
     ids = [d.id for d, _ in rows]
     attempts: dict[int, list[WebhookAttempt]] = {i: [] for i in ids}
     if ids:

@@ -915,3 +915,35 @@ def test_couriers_may_not_register_endpoints(live, receiver):
                                 headers=live.headers["courier"])
     assert_api_error(response, 403, "forbidden")
     assert live.count(WebhookEndpoint) == 0
+
+
+def test_a_disabled_endpoint_cannot_be_sent_to_by_hand_either(live, receiver):
+    endpoint_id, _ = register(live, "agency", receiver.url("/hooks"))
+    order = create_order(live)
+    courier_records(live, order["id"], "collected")
+    live.drain(datetime.now(timezone.utc))
+    event_id = delivery_log(live, endpoint_id)[0]["event_id"]
+    live.client.delete(f"{ENDPOINTS}/{endpoint_id}", headers=live.headers["agency"])
+    response = live.client.post(f"{ENDPOINTS}/{endpoint_id}/redeliver/{event_id}",
+                                headers=live.headers["agency"])
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "webhook_endpoint_disabled"
+    assert len(receiver.at("/hooks")) == 1
+
+
+def test_the_delivery_log_pages_by_cursor_without_gaps_or_repeats(live, receiver):
+    endpoint_id, _ = register(live, "agency", receiver.url("/hooks"))
+    order = create_order(live)
+    for step in ("collected", "at_post_office", "out_for_delivery"):
+        courier_records(live, order["id"], step)
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = live.client.get(f"{ENDPOINTS}/{endpoint_id}/deliveries", query_string=query,
+                               headers=live.headers["agency"]).get_json()
+        seen += [d["id"] for d in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 3
+    assert seen == sorted(seen, reverse=True)
