@@ -169,7 +169,8 @@ def build_baseline(book: TariffBook) -> Callable[[BaselineRow], tuple[int, int]]
             after = postage
         total, vat_total = after, vat(after, rate)
         if fee:
-            total += tariff["fee_forwarding"] + fee
+            # The forwarded procedure fee itself is a pass-through outside the total.
+            total += tariff["fee_forwarding"]
             vat_total += vat(tariff["fee_forwarding"], rate)
         if cod:
             total += tariff["cod"]
