@@ -426,14 +426,44 @@ def current_book(session: Session) -> TariffBook:
     token already; otherwise the book is rebuilt from the tables. Empty tables give an empty
     book, with which pricing raises NoTariffInForce (422).
     """
-    token = session.scalar(select(BillingRevision.token)
-                           .where(BillingRevision.id == _REVISION_ROW)) or ""
-    key = (session.get_bind().engine.url.render_as_string(hide_password=True), token)
-    book = _BOOKS.get(key)
+    return book_for(session, revision_token(session))
+
+
+REVISION_TOKEN = select(BillingRevision.token).where(BillingRevision.id == _REVISION_ROW)
+
+
+def revision_token(session: Session) -> str:
+    """The token that changes with every change to tariffs, promotions or tax rates."""
+    return session.scalar(REVISION_TOKEN) or ""
+
+
+def book_for(session: Session, token: str) -> TariffBook:
+    """The book of revision `token`, built once per process."""
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    book = _BOOKS.get((database, token))
     if book is None:
         book = load_book(session)
-        _BOOKS.put(key, book)
+        _BOOKS.put((database, token), book)
+        _LATEST[database] = token
     return book
+
+
+_LATEST: dict[str, str] = {}
+
+
+def latest_book(session: Session) -> tuple[str, TariffBook]:
+    """The newest book this process knows, without asking the database when it has one.
+
+    For a caller that verifies the token in a statement it runs anyway (order intake reads
+    the token back with its INSERT) and re-prices in the rare case it changed.
+    """
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    token = _LATEST.get(database)
+    book = _BOOKS.get((database, token)) if token is not None else None
+    if token is None or book is None:
+        token = revision_token(session)
+        book = book_for(session, token)
+    return token, book
 
 
 def load_book(session: Session) -> TariffBook:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,10 @@ from postal_svc.billing.errors import (
     NoTariffInForce, NoTaxRateInForce, NoZoneForRoute, QuoteMismatch, QuoteNotFound)
 from postal_svc.billing.models import Quote
 from postal_svc.billing.facts import PricingFacts
-from postal_svc.billing.service import price_leg, price_snapshot, redeem_quote
+from postal_svc.billing.pricing import TariffBook, price_order
+from postal_svc.billing.service import (
+    REVISION_TOKEN, book_for, current_book, latest_book, price_snapshot, redeem_quote,
+    revision_token)
 from postal_svc.directory.lookup import AgencyInfo, DirectoryLookup
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
 from postal_svc.geo.places import nearest_ward, province_by_code, ward_by_code
@@ -174,8 +177,11 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         agency_location=agency, citizen_address=resolved, weight_g=draft.weight_g,
         payment_method=method, fee_forwarding_vnd=draft.fee_forwarding_vnd,
         beneficiary_category=draft.beneficiary_category)
+    # Priced with the newest tariff book this process knows; the insert reads the revision
+    # back and the order is re-priced in the rare case tariff data changed meanwhile.
+    token, book = latest_book(session)
     price = _price(session, facts, registered_at, quote_id=draft.quote_id, caller=caller,
-                   order_public_id=public_id, now=now)
+                   order_public_id=public_id, now=now, book=book)
     values = dict(
         public_id=public_id,
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
@@ -202,18 +208,27 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
                       working_days=policy.delivery_working_days),
         created_by_client_id=caller.client_id, created_at=now, updated_at=now)
-    new_id = _insert_with_created_event(session, values, actor_role=caller.role.value)
-    if new_id is None:
+    inserted = _insert_with_created_event(session, values, actor_role=caller.role.value)
+    if inserted is None:
         existing = _find_by_natural_key(session, draft)
         assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
         raise _duplicate(existing)
+    new_id, token_now = inserted
+    if token_now != token and draft.quote_id is None and price is not None:
+        fresh = _price(session, facts, registered_at, quote_id=None, caller=caller,
+                       order_public_id=public_id, now=now,
+                       book=book_for(session, token_now or ""))
+        if fresh != price:
+            values.update(price=fresh, total_vnd=fresh["total"] if fresh else None)
+            session.execute(update(Order).where(Order.id == new_id)
+                            .values(price=fresh, total_vnd=values["total_vnd"]))
     # Built from the values, not attached to the session: intake is its last writer here.
     return Order(id=new_id, **{**_column_defaults(), **values})
 
 
 def _price(session: Session, facts: PricingFacts | None, registered_at: datetime, *,
            quote_id: str | None, caller: Caller, order_public_id: str,
-           now: datetime) -> dict[str, Any] | None:
+           now: datetime, book: TariffBook | None = None) -> dict[str, Any] | None:
     """The order's price snapshot: the quoted price when it names a quote, else the tariff's.
 
     None (priced later) while an end of the leg has no ward, or while the tariff data cannot
@@ -234,15 +249,16 @@ def _price(session: Session, facts: PricingFacts | None, registered_at: datetime
     if facts is None:
         return None
     try:
-        return price_snapshot(price_leg(session, facts, registered_at))
+        return price_snapshot(price_order(facts, registered_at, book or current_book(session)))
     except (NoTariffInForce, NoZoneForRoute, NoTaxRateInForce):
         return None
 
 
 def _insert_with_created_event(session: Session, values: dict[str, Any], *,
-                               actor_role: str) -> int | None:
+                               actor_role: str) -> tuple[int, str | None] | None:
     """Insert the order unless its natural key exists (ON CONFLICT DO NOTHING), with its
-    `created` event; return the new id, or None when the order existed already.
+    `created` event; return the new id and the tariff revision token read in the same
+    statement, or None when the order existed already.
 
     The statements are built once per dialect with bind parameters, so SQLAlchemy reuses
     their compiled form. On PostgreSQL one statement does both inserts (a data-modifying
@@ -253,11 +269,13 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *,
     # Like an ORM insert, columns intake does not set are NULL (or their default).
     params = {**_column_defaults(), **values, "event_type": "created", "actor_role": actor_role}
     if len(statements) == 1:
-        return session.execute(statements[0], params).scalar()
+        row = session.execute(statements[0], params).first()
+        return (row[0], row[1]) if row is not None else None
     new_id = session.execute(statements[0], params).scalar()
-    if new_id is not None:
-        session.execute(statements[1], {**params, "order_id": new_id})
-    return new_id
+    if new_id is None:
+        return None
+    session.execute(statements[1], {**params, "order_id": new_id})
+    return new_id, revision_token(session)
 
 
 _INTAKE_STATEMENTS: dict[str, tuple[Any, ...]] = {}
@@ -301,7 +319,7 @@ def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
             insert(events)
             .from_select(["order_id", *event_values],
                          select(new_order.c.id, *event_values.values()))
-            .returning(events.c.order_id),)
+            .returning(events.c.order_id, REVISION_TOKEN.scalar_subquery()),)
     else:
         event_insert = insert(events).values(
             {"order_id": bindparam("order_id", type_=events.c.order_id.type), **event_values})

