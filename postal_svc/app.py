@@ -8,10 +8,12 @@ from typing import Any
 
 from flask import Flask, Response, abort, g, request
 from flask_smorest import Api
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from postal_svc import models  # noqa: F401  (every table on the metadata)
 from postal_svc.access.service import CachedAuthenticator
+from postal_svc.billing.gateway import PaymentGateway, gateway_from_settings
 from postal_svc.config import INSTANCE_DIR, Settings
 from postal_svc.db import Database, make_engine
 from postal_svc.directory.lookup import DirectoryLookup
@@ -21,7 +23,10 @@ from postal_svc.geo.resolver import AddressResolver as GeoAddressResolver
 from postal_svc.logs import configure_logging
 from postal_svc.routes import errors as error_handlers
 from postal_svc.routes import billing as billing_routes
-from postal_svc.routes import courier, geocode, ops, orders, pages, reference, tracking, web, webhooks
+from postal_svc.routes import (
+    courier, couriers, geocode, labels, ops, orders, pages, pay, payments, reference, stripe_webhooks,
+    route_plans, tracking, web,
+    webhooks)
 from postal_svc.routes.common import close_session
 from postal_svc.shipments.addresses import AddressResolver, ChainAddressResolver
 
@@ -37,6 +42,8 @@ class PostalState:
     resolve_address: AddressResolver
     authenticator: CachedAuthenticator
     directory: DirectoryLookup
+    # None when no payment provider is configured (online payment then answers 503).
+    payment_gateway: PaymentGateway | None = None
 
 
 class PostalApi(Api):
@@ -47,8 +54,9 @@ class PostalApi(Api):
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. `test_config` may override settings (`settings`) or the database bind
-    (`db_bind`: an Engine or a Connection whose outer transaction the test owns)."""
+    """Build the app. `test_config` may override settings (`settings`), the database bind
+    (`db_bind`: an Engine or a Connection whose outer transaction the test owns) or the
+    payment gateway (`payment_gateway`; by default Stripe's, from the settings)."""
     test_config = dict(test_config or {})
     settings: Settings = test_config.pop("settings", None) or Settings.from_env()
     settings.validate()
@@ -77,27 +85,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     bind = test_config.pop("db_bind", None) or make_engine(settings.database_url)
     resolver: AddressResolver = (test_config.pop("resolve_address", None)
                                  or build_address_resolver(settings))
+    gateway: PaymentGateway | None = (test_config.pop("payment_gateway", None)
+                                      or gateway_from_settings(settings))
     app.config.update(test_config)
     app.extensions["postal"] = PostalState(
         settings=settings, db=Database(bind), resolve_address=resolver,
         authenticator=CachedAuthenticator(ttl_s=settings.auth_cache_seconds),
-        directory=DirectoryLookup(ttl_s=settings.reference_cache_seconds))
+        directory=DirectoryLookup(ttl_s=settings.reference_cache_seconds),
+        payment_gateway=gateway)
 
     api = PostalApi(app)
     api.register_blueprint(orders.blp)
+    api.register_blueprint(labels.blp)
     api.register_blueprint(reference.blp)
     api.register_blueprint(geocode.blp)
     api.register_blueprint(billing_routes.blp)
     api.register_blueprint(webhooks.blp)
     api.register_blueprint(tracking.blp)
+    api.register_blueprint(payments.blp)
+    api.register_blueprint(couriers.blp)
+    api.register_blueprint(route_plans.blp)
     app.register_blueprint(ops.blp)
     app.register_blueprint(pages.blp)
+    app.register_blueprint(pay.blp)
+    app.register_blueprint(stripe_webhooks.blp)
     app.register_blueprint(courier.blp)
     web.init_app(app, settings)  # languages, rate limits, client address, page sessions
     _install_swagger_assets(app)
     ops.install_metrics(app)
 
     app.register_error_handler(DomainError, error_handlers.handle_domain_error)
+    app.register_error_handler(IntegrityError, error_handlers.handle_integrity_error)
     app.register_error_handler(HTTPException, error_handlers.handle_http_exception)
     app.register_error_handler(Exception, error_handlers.handle_unexpected)
     app.teardown_appcontext(close_session)

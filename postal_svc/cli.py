@@ -18,8 +18,11 @@ from postal_svc.errors import DomainError
 
 
 def _settings() -> Settings:
-    settings = Settings.from_env()
-    settings.validate()
+    try:
+        settings = Settings.from_env()
+        settings.validate()
+    except ValueError as error:
+        raise click.ClickException(f"configuration: {error}") from None
     if settings.is_sqlite:
         path = make_url(settings.database_url).database
         if path and path != ":memory:":
@@ -99,6 +102,22 @@ def clients_create(name: str, role: str, scope: str) -> None:
     click.echo(key)
 
 
+@clients.command("revoke")
+@click.argument("client_id", type=int)
+def clients_revoke(client_id: int) -> None:
+    """Revoke a client's key at once (processes that remember it forget it within
+    POSTAL_AUTH_CACHE_SECONDS)."""
+    from postal_svc.access.service import revoke_client
+
+    settings = _settings()
+    try:
+        with _database(settings).session() as session:
+            revoke_client(session, client_id, now=utcnow())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"client {client_id} revoked")
+
+
 @main.group()
 def jobs() -> None:
     """Run a scheduled job once, now."""
@@ -123,6 +142,38 @@ def jobs_deliver_webhooks() -> None:
     click.echo(f"attempted {sent} deliveries")
 
 
+@jobs.command("reconcile-payments")
+def jobs_reconcile_payments() -> None:
+    """Re-read unsettled payments, refunds and Stripe events from Stripe and settle them."""
+    from postal_svc import jobs as job_functions
+
+    settings = _settings()
+    if not settings.payments_enabled:
+        raise click.ClickException(
+            "no Stripe key configured (POSTAL_STRIPE_SECRET_KEY); the embedded localstripe "
+            "of `postal-svc serve` is reconciled by its own scheduler")
+    report = job_functions.reconcile_payments(_database(settings), settings, now=utcnow())
+    click.echo(f"reconciled: {report.events} events, {report.intents} payments, "
+               f"{report.follow_ups} refunds and cancellations")
+
+
+@main.group()
+def plans() -> None:
+    """Route plans."""
+
+
+@plans.command("run-queued")
+@click.option("--limit", default=100, show_default=True, type=int)
+def plans_run_queued(limit: int) -> None:
+    """Solve the queued route plans now, oldest first (a worker beside the web app)."""
+    from postal_svc import models  # noqa: F401  (every table on the metadata)
+    from postal_svc.routing.planning import run_queued_plans
+
+    outcome = run_queued_plans(_database(_settings()), limit=limit)
+    click.echo("solved: " + (", ".join(f"{n} {status}" for status, n in sorted(outcome.items()))
+                             or "nothing queued"))
+
+
 @main.command()
 def scheduler() -> None:
     """Run the scheduler process alone (production: one or more of these beside the app)."""
@@ -137,10 +188,15 @@ def scheduler() -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--with-scheduler/--without-scheduler", default=True, show_default=True)
 def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
-    """Run the app under gunicorn, with the scheduler process beside it."""
+    """Run the app under gunicorn, with the scheduler process beside it (and localstripe, for
+    test-card payments offline, when no Stripe key is configured)."""
     from gunicorn.app.base import BaseApplication
 
     settings = _settings()
+    emulator = None
+    if not settings.stripe_secret_key:
+        emulator = _start_embedded_stripe(host, port)
+        settings = _settings()
     children: list[subprocess.Popen[Any]] = []
     if with_scheduler:
         children.append(subprocess.Popen([sys.executable, "-m", "postal_svc.cli", "scheduler"],
@@ -162,8 +218,11 @@ def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
             from postal_svc import create_app
             return create_app()
 
+    payments_note = (f"localstripe at {emulator.url}" if emulator is not None
+                     else "Stripe" if settings.payments_enabled else "off")
     click.echo(f"postal-svc on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs; "
-               f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
+               f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}; "
+               f"payments: {payments_note})")
     try:
         _Server().run()
     finally:
@@ -173,6 +232,40 @@ def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if emulator is not None:
+            emulator.stop()
+
+
+def _start_embedded_stripe(host: str, port: int) -> Any:
+    """No Stripe key: start localstripe on 127.0.0.1 and point the app, its workers and the
+    scheduler at it (through POSTAL_STRIPE_* in the environment they inherit), so the demo
+    takes test-card payments offline. None (payments off) when localstripe is missing."""
+    import secrets
+
+    from postal_svc import stripe_emulator
+
+    if not stripe_emulator.installed():
+        click.echo("payments off: no POSTAL_STRIPE_SECRET_KEY and localstripe is not installed",
+                   err=True)
+        return None
+    try:
+        # Keep the emulator's state across restarts (our database remembers its intents);
+        # an unreadable state file is dropped.
+        emulator = stripe_emulator.start_localstripe(from_scratch=False)
+    except stripe_emulator.EmulatorUnavailable:
+        emulator = stripe_emulator.start_localstripe(from_scratch=True)
+    webhook_secret = os.environ.get("POSTAL_STRIPE_WEBHOOK_SECRET") \
+        or "whsec_local_" + secrets.token_hex(16)
+    os.environ.update({
+        "POSTAL_STRIPE_SECRET_KEY": stripe_emulator.SECRET_KEY,
+        "POSTAL_STRIPE_PUBLISHABLE_KEY": stripe_emulator.PUBLISHABLE_KEY,
+        "POSTAL_STRIPE_API_BASE": emulator.url,
+        "POSTAL_STRIPE_JS_URL": emulator.js_url,
+        "POSTAL_STRIPE_WEBHOOK_SECRET": webhook_secret,
+    })
+    local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    emulator.register_webhook(f"http://{local_host}:{port}/webhooks/stripe", webhook_secret)
+    return emulator
 
 
 if __name__ == "__main__":

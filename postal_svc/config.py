@@ -10,6 +10,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 
+ENVIRONMENTS = ("development", "test", "production")
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'postal.sqlite3'}"
 
@@ -44,7 +47,7 @@ class Settings:
     # Seconds intake may use a remembered agency or ward-to-post-office answer (0: never).
     reference_cache_seconds: int = 10
     # An in-flight idempotency record older than this is considered abandoned (crashed worker).
-    idempotency_lock_timeout_s: int = 60
+    idempotency_lock_timeout_s: int = 600
     # Working days to deliver a result when the citizen gave no window.
     delivery_working_days: int = 3
     batch_max_items: int = 500
@@ -75,6 +78,31 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = True
     scheduler_idempotency_purge_minutes: int = 15
+    # Payments (Stripe). An empty secret key means no payment provider is configured:
+    # `postal-svc serve` then starts localstripe and fills these in for its children.
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's own (https://api.stripe.com)
+    stripe_webhook_secret: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    # Seconds one call to Stripe may take (the SDK retries network errors twice on top).
+    stripe_timeout_s: int = 20
+    # How long a citizen's pay link (/pay/<token>) stays valid.
+    pay_link_days: int = 7
+    # Prefix of the pay links handed out (e.g. https://bcci.example.vn); empty: relative links.
+    public_base_url: str = ""
+    # The reconciliation job: how often it runs, and how long a payment or refund must have
+    # stayed in a non-final state before it re-reads it from Stripe.
+    scheduler_payments_seconds: int = 60
+    payment_reconcile_after_s: int = 60
+    # Route planning: worker processes of the web process's pool (spawned lazily), and
+    # POSTAL_PLANNER_INLINE=1 to solve in the request instead (tests only; never production).
+    planner_max_workers: int = 1
+    planner_inline: bool = False
+    planner_default_time_limit_s: int = 10
+    planner_max_time_limit_s: int = 300
+    # How often the scheduler looks for queued plans (0: it does not; the web pool solves them).
+    scheduler_plans_seconds: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -105,5 +133,25 @@ class Settings:
             raise ValueError("POSTAL_TRACKING_PREFIX must be two capital letters, e.g. RR")
         if self.trusted_proxy_count < 0:
             raise ValueError("POSTAL_TRUSTED_PROXY_COUNT must be 0 or more")
-        if self.environment == "production" and self.secret_key == Settings.secret_key:
-            raise ValueError("POSTAL_SECRET_KEY must be set in production")
+        if self.environment not in ENVIRONMENTS:
+            raise ValueError(f"POSTAL_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}")
+        if self.environment == "production":
+            if self.secret_key == Settings.secret_key or len(self.secret_key) < 32:
+                raise ValueError("POSTAL_SECRET_KEY must be set to 32 or more random characters "
+                                 "in production")
+            if self.webhook_allow_private_targets or self.webhook_allow_http:
+                raise ValueError("webhooks to private addresses or over plain http are for tests "
+                                 "and the demo, never production")
+        if self.stripe_secret_key and not self.stripe_webhook_secret \
+                and self.environment == "production":
+            raise ValueError("POSTAL_STRIPE_WEBHOOK_SECRET must be set with a Stripe key")
+        if self.pay_link_days < 1:
+            raise ValueError("POSTAL_PAY_LINK_DAYS must be 1 or more")
+        if self.planner_max_workers < 1:
+            raise ValueError("POSTAL_PLANNER_MAX_WORKERS must be 1 or more")
+        if self.planner_inline and self.environment == "production":
+            raise ValueError("POSTAL_PLANNER_INLINE solves in the request thread: tests only")
+
+    @property
+    def payments_enabled(self) -> bool:
+        return bool(self.stripe_secret_key)

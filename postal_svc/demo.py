@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from postal_svc.access.models import ApiClient
 from postal_svc.access.service import KEY_PREFIX, Role, hash_key
 from postal_svc.billing.service import load_demo_billing
+from postal_svc.directory.couriers import Courier, create_courier
 from postal_svc.directory.models import Agency, PostOffice
 from postal_svc.directory.service import DEFAULT_OFFICE_HOURS, create_agency, create_post_office
 from postal_svc.geo.places import wards_of_province
@@ -90,6 +91,30 @@ DEMO_CLIENTS = [
 ]
 
 
+COURIERS_PER_OFFICE = 4
+DEMO_COURIER_CODE = "BD-THUDUC-C1"
+"""The courier whose key is the demo courier client's."""
+
+
+def demo_couriers() -> list[dict[str, object]]:
+    """Four motorbike couriers per demo office (illustrative capacity and shifts)."""
+    return [{"code": f"{office['code']}-C{n}", "name": f"Bưu tá {n} ({office['name']})",
+             "post_office_code": office["code"], "capacity_items": 60, "capacity_kg": 30,
+             "shifts": [["07:30", "11:30"], ["13:00", "17:00"]]}
+            for office in POST_OFFICES for n in range(1, COURIERS_PER_OFFICE + 1)]
+
+
+def _load_demo_couriers(session: Session, *, now: datetime) -> None:
+    session.flush()
+    courier_client = session.scalar(select(ApiClient.id).where(
+        ApiClient.key_hash == hash_key(KEY_PREFIX + "demo_courier_key")))
+    for courier in demo_couriers():
+        if session.get(Courier, courier["code"]) is None:
+            linked = courier["code"] == DEMO_COURIER_CODE and courier_client is not None
+            create_courier(session, {**courier, "client_id": courier_client if linked else None},
+                           now=now)
+
+
 def load_demo(session: Session, *, now: datetime) -> dict[str, int]:
     """Insert whatever demo data is missing; running it again changes nothing."""
     added = {"post_offices": 0, "agencies": 0, "clients": 0}
@@ -109,6 +134,8 @@ def load_demo(session: Session, *, now: datetime) -> dict[str, int]:
             session.add(ApiClient(name=client.name, role=client.role.value, scope=list(client.scope),
                                   key_prefix=client.key[:12], key_hash=digest, created_at=now))
             added["clients"] += 1
+    # Couriers, the demo courier client riding as BD-THUDUC-C1 (idempotent; not counted).
+    _load_demo_couriers(session, now=now)
     # Tariffs, the Covid-19 promotion and the VAT table (idempotent too). Its counts stay out
     # of the returned summary, whose shape callers compare.
     load_demo_billing(session, now)

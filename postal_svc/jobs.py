@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterator
 from zlib import crc32
 
 from sqlalchemy import text
 
+from postal_svc.billing.gateway import PaymentGateway, gateway_from_settings
 from postal_svc.db import Database
 from postal_svc.config import Settings
+from postal_svc.errors import DomainError
 from postal_svc.idempotency import purge_expired
+from postal_svc.shipments import payment_flows, payments
 from postal_svc.webhooks.service import WebhookPolicy, deliver_due
 
 log = logging.getLogger("postal_svc.jobs")
@@ -45,15 +49,52 @@ def purge_idempotency_records(db: Database, *, now: datetime) -> int:
     return purged
 
 
-def webhook_policy(settings: Settings) -> WebhookPolicy:
-    return WebhookPolicy(allow_private_targets=settings.webhook_allow_private_targets,
-                         allow_http=settings.webhook_allow_http,
-                         retry_for=timedelta(hours=settings.webhook_retry_hours))
-
-
 def deliver_webhooks(db: Database, settings: Settings, *, now: datetime) -> int:
     """Send the webhook deliveries that are due (first tries and retries)."""
     with job_lock(db, "deliver_webhooks") as mine:
         if not mine:
             return 0
-        return deliver_due(db, now=now, policy=webhook_policy(settings))
+        return deliver_due(db, now=now, policy=WebhookPolicy.from_settings(settings))
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    events: int = 0
+    intents: int = 0
+    follow_ups: int = 0
+
+
+def reconcile_payments(db: Database, settings: Settings, *, now: datetime,
+                       gateway: PaymentGateway | None = None) -> ReconcileReport:
+    """Settle what a lost or failed webhook left open: Stripe events received but not acted
+    on, payments and refunds in a non-final state for `payment_reconcile_after_s`, refunds
+    reserved but never sent, intents of cancelled orders still open at Stripe.
+
+    Each is re-read from Stripe and applied in its own transaction; applying is idempotent,
+    so running this any number of times, beside the webhooks, changes nothing twice.
+    """
+    gateway = gateway or gateway_from_settings(settings)
+    if gateway is None:
+        return ReconcileReport()
+    stale = now - timedelta(seconds=settings.payment_reconcile_after_s)
+    with job_lock(db, "reconcile_payments") as mine:
+        if not mine:
+            return ReconcileReport()
+        with db.session_factory() as session:
+            events = 0
+            for row_id in payments.unprocessed_events(session, received_before=stale):
+                events += payment_flows.process_stripe_event(session, gateway, row_id, now=now)
+            intents = 0
+            for intent_id in payments.unsettled_intents(session, checked_before=stale):
+                try:
+                    intents += payment_flows.refresh_intent(session, gateway, intent_id,
+                                                            now=now) is not None
+                except DomainError as error:
+                    session.rollback()
+                    log.warning("re-reading an intent failed: %s", error.code)
+            follow_ups = payment_flows.finish_pending_work(session, gateway, now=now,
+                                                           created_before=stale)
+    report = ReconcileReport(events=events, intents=intents, follow_ups=follow_ups)
+    if events or intents or follow_ups:
+        log.info("payments reconciled: %s", report)
+    return report

@@ -1,15 +1,19 @@
 """Imports every model so the metadata knows every table (Alembic, tests, create_app)."""
 from postal_svc.access.models import ApiClient
 from postal_svc.billing.models import (
-    BillingAuditEntry, BillingRevision, PromotionRecord, Quote, TariffVersionRecord, TaxRateRecord)
+    BillingAuditEntry, BillingRevision, Payment, PromotionRecord, Quote, Refund, StripeEvent,
+    TariffVersionRecord, TaxRateRecord)
+from postal_svc.directory.couriers import Courier
 from postal_svc.directory.geocache import GeocodeCacheEntry
 from postal_svc.directory.models import Agency, PostOffice, ServedWard
 from postal_svc.idempotency import IdempotencyRecord
+from postal_svc.routing.models import RoutePlan
 from postal_svc.shipments.models import Order, SerialCounter, TrackingEvent
 from postal_svc.shipments.tracking_numbers import TRACKING_SERIAL_SEQ
 from postal_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["ApiClient", "BillingAuditEntry", "BillingRevision", "PromotionRecord", "Quote",
+__all__ = ["ApiClient", "BillingAuditEntry", "BillingRevision", "Payment", "PromotionRecord",
+           "Quote", "Refund", "StripeEvent",
            "TariffVersionRecord", "TaxRateRecord", "GeocodeCacheEntry", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
-           "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ",
+           "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ", "Courier", "RoutePlan",
            "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]

@@ -30,6 +30,19 @@ def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
         lambda: jobs.deliver_webhooks(db, settings, now=utcnow()),
         IntervalTrigger(seconds=settings.scheduler_webhook_seconds),
         id="deliver_webhooks", name="Deliver outbound webhooks")
+    if settings.payments_enabled:
+        scheduler.add_job(
+            lambda: jobs.reconcile_payments(db, settings, now=utcnow()),
+            IntervalTrigger(seconds=settings.scheduler_payments_seconds),
+            id="reconcile_payments", name="Reconcile payments with Stripe",
+            next_run_time=utcnow() + timedelta(seconds=10))
+    if settings.scheduler_plans_seconds > 0:
+        from postal_svc.routing.planning import run_queued_plans
+
+        scheduler.add_job(
+            lambda: run_queued_plans(db, limit=10),
+            IntervalTrigger(seconds=settings.scheduler_plans_seconds),
+            id="run_queued_plans", name="Solve queued route plans")
     return scheduler
 
 

@@ -211,3 +211,21 @@ def count_rows(db_session: Session) -> Callable[[type], int]:
     def _count(model: type) -> int:
         return int(db_session.scalar(select(func.count()).select_from(model)) or 0)
     return _count
+
+
+# -- payments: a real localstripe (a separate process) for the whole test session ------------
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[Any]:
+    """localstripe on a free loopback port, started once (only by tests that ask for it).
+    Nobody is registered for its webhooks: tests that need them start their own."""
+    from postal_svc.stripe_emulator import EmulatorUnavailable, start_localstripe
+
+    try:
+        emulator = start_localstripe()
+    except EmulatorUnavailable as error:
+        pytest.fail(f"localstripe is needed for the payment tests: {error}")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

@@ -11,10 +11,12 @@ from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import Unauthorized
 
 from postal_svc.access.service import Caller, Role
+from postal_svc.billing.gateway import PaymentGateway
 from postal_svc.clock import utcnow
 from postal_svc.config import Settings
 from postal_svc.db import Database
-from postal_svc.errors import RuleViolation
+from postal_svc.errors import RuleViolation, ServiceUnavailable
+from postal_svc.shipments.pay_links import pay_token
 from postal_svc.idempotency import (
     MAX_KEY_LENGTH, Claim, Replay, claim_key, record_response, release_claim, request_fingerprint)
 
@@ -35,6 +37,26 @@ def settings() -> Settings:
 
 def database() -> Database:
     return cast(Database, state().db)
+
+
+class PaymentsUnavailable(ServiceUnavailable):
+    code = "payments_unavailable"
+
+
+def payment_gateway() -> PaymentGateway:
+    """The payment provider; 503 payments_unavailable when none is configured."""
+    gateway = state().payment_gateway
+    if gateway is None:
+        raise PaymentsUnavailable("Online payment is not configured on this server.")
+    return cast(PaymentGateway, gateway)
+
+
+def pay_url(order_public_id: str) -> str | None:
+    """A fresh signed pay link for the order (None when online payment is not configured)."""
+    conf = settings()
+    if state().payment_gateway is None:
+        return None
+    return f"{conf.public_base_url.rstrip('/')}/pay/{pay_token(conf.secret_key, order_public_id)}"
 
 
 def session() -> Session:

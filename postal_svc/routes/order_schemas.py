@@ -224,8 +224,12 @@ class PriceSchema(Schema):
 class PaymentSchema(Schema):
     payer = fields.String()
     method = fields.String()
-    status = fields.String()
-    pay_url = fields.String(allow_none=True)
+    status = fields.String(metadata={
+        "description": "unpaid | due_on_delivery | on_account | paid | partially_refunded | "
+                       "refunded"})
+    pay_url = fields.String(allow_none=True, metadata={
+        "description": "The citizen's pay page (signed, expiring link) while an order paid "
+                       "online is unpaid and priced; else null."})
 
 
 class CitizenOutSchema(Schema):

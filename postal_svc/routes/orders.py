@@ -16,7 +16,7 @@ from postal_svc.routes.order_schemas import (
     AddressCorrectionSchema, BatchResultSchema, BatchSchema, CancelSchema, CreateEventSchema, CreateOrderSchema, OrderPageSchema,
     OrderQueryArgsSchema, OrderSchema, TrackingEventPageSchema)
 from postal_svc.routes.presenters import present_event, present_order
-from postal_svc.shipments import events, intake
+from postal_svc.shipments import events, intake, payment_flows
 from postal_svc.shipments.addresses import AddressInput
 from postal_svc.shipments.intake import IntakePolicy, InvalidOrder, OrderDraft, OrderFilters
 from postal_svc.shipments.lifecycle import Kind, Status
@@ -44,6 +44,18 @@ def intake_policy() -> IntakePolicy:
         registered_at_max_age=timedelta(days=conf.registered_at_max_age_days),
         registered_at_future_skew=timedelta(seconds=conf.registered_at_future_skew_s),
         delivery_working_days=conf.delivery_working_days)
+
+
+def settle_payments_after_cancel(order: Any) -> None:
+    """After a cancellation: commit it (with the refund it reserved), then refund and cancel
+    at Stripe at once; whatever fails there is finished by the reconciliation job."""
+    gateway = common.state().payment_gateway
+    if gateway is None:
+        return
+    db_session = common.session()
+    db_session.commit()
+    payment_flows.finish_pending_work(db_session, gateway, order_id=order.id, now=common.now())
+    db_session.refresh(order)
 
 
 def address_from(data: dict[str, Any]) -> AddressInput:
@@ -155,9 +167,13 @@ class OrderCancel(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, OrderSchema)
     def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
-        """Cancel an order while the item is not yet in a courier's hands."""
+        """Cancel an order while the item is not yet in a courier's hands.
+
+        A paid order is refunded in full (what is left of it); an open payment is cancelled.
+        """
         order = events.cancel_order(common.session(), order_id, caller=common.caller(),
                                     reason=data.get("reason"), now=common.now())
+        settle_payments_after_cancel(order)
         return present_order(order)
 
 
@@ -205,5 +221,7 @@ class OrderEvents(MethodView):
                 recipient=events.Recipient(**recipient) if recipient else None,
                 lat=data.get("lat"), lon=data.get("lon")),
             caller=common.caller(), policy=lifecycle_policy(), now=common.now())
+        if any(e.status == Status.CANCELLED.value for e in recorded):
+            settle_payments_after_cancel(recorded[-1].order)
         return {"data": [present_event(e) for e in recorded], "next_cursor": None}
 

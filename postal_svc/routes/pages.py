@@ -41,7 +41,7 @@ def track_page(tracking_number: str) -> Any:
     """One item's timeline, newest first; the window and pay link with the right digits."""
     try:
         found = track(common.session(), tracking_number,
-                      phone_last4=request.args.get("phone_last4"))
+                      phone_last4=request.args.get("phone_last4"), pay_link=common.pay_url)
     except NotFound:
         return render_template("track_form.html", not_found=True,
                                number=tracking_number[:40]), 404

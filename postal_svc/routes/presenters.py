@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from postal_svc.billing.models import Payment, Refund
+from postal_svc.billing.payments import refundable_vnd
 from postal_svc.clock import isoformat_z
+from postal_svc.routes import common
 from postal_svc.shipments.addresses import ResolvedAddress
 from postal_svc.shipments.models import Order, TrackingEvent
+from postal_svc.shipments.payments import is_payable_online
 
 PENDING_PRICE = {"status": "pending", "currency": "VND", "lines": [], "total": None,
                  "vat_included": None, "procedure_fee": None, "amount_due": None,
@@ -47,7 +51,9 @@ def present_order(order: Order) -> dict[str, Any]:
         "quote_id": order.quote_id,
         "price": price,
         "payment": {"payer": order.payer, "method": order.payment_method,
-                    "status": order.payment_status, "pay_url": None},
+                    "status": order.payment_status,
+                    "pay_url": common.pay_url(order.public_id) if is_payable_online(order)
+                    else None},
         "post_office_code": order.post_office_code,
         "attempt_count": order.attempt_count,
         "delivered_at": isoformat_z(order.delivered_at),
@@ -78,3 +84,47 @@ def present_event(event: TrackingEvent) -> dict[str, Any]:
             "lat": event.lat, "lon": event.lon, "data": event.data,
             "post_office_code": event.post_office_code, "ward_code": event.ward_code,
             "failure_reason": event.failure_reason, "note": event.note}
+
+
+def present_payment(payment: Payment, order: Order, *, with_secret: bool = False
+                    ) -> dict[str, Any]:
+    """A payment attempt; the client secret (for Stripe.js) only when asked for."""
+    out: dict[str, Any] = {
+        "id": payment.public_id, "order_id": order.public_id, "attempt": payment.attempt,
+        "status": payment.status, "currency": "VND", "amount": payment.amount_vnd,
+        "captured": payment.captured_vnd, "refunded": payment.refunded_vnd,
+        "refund_pending": payment.refund_pending_vnd,
+        "refundable": refundable_vnd(payment.captured_vnd, payment.refunded_vnd,
+                                     payment.refund_pending_vnd),
+        "provider": payment.provider, "provider_payment_intent_id": payment.provider_intent_id,
+        "last_error": ({"code": payment.last_error_code, "message": payment.last_error_message}
+                       if payment.last_error_code or payment.last_error_message else None),
+        "dispute": ({"status": payment.dispute_status, "amount": payment.disputed_vnd}
+                    if payment.dispute_status else None),
+        "created_at": isoformat_z(payment.created_at),
+        "succeeded_at": isoformat_z(payment.succeeded_at),
+        "pay_url": common.pay_url(order.public_id) if is_payable_online(order) else None,
+    }
+    if with_secret:
+        out["client_secret"] = payment.client_secret
+    return out
+
+
+def present_refund(refund: Refund, order: Order, payment: Payment | None = None
+                   ) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": refund.public_id, "order_id": order.public_id, "amount": refund.amount_vnd,
+        "currency": "VND", "status": refund.status, "reason": refund.reason,
+        "origin": refund.origin, "failure_reason": refund.failure_reason,
+        "provider_refund_id": refund.provider_refund_id,
+        "created_at": isoformat_z(refund.created_at), "settled_at": isoformat_z(refund.settled_at),
+    }
+    if payment is not None:
+        out["payment"] = {"id": payment.public_id, "captured": payment.captured_vnd,
+                          "refunded": payment.refunded_vnd,
+                          "refund_pending": payment.refund_pending_vnd,
+                          "refundable": refundable_vnd(payment.captured_vnd,
+                                                       payment.refunded_vnd,
+                                                       payment.refund_pending_vnd)}
+        out["order_payment_status"] = order.payment_status
+    return out

@@ -111,5 +111,6 @@ class TrackingByNumber(MethodView):
     @blp.alt_response(429, description="rate_limited, with Retry-After")
     def get(self, args: dict[str, Any], tracking_number: str) -> dict[str, Any]:
         """Track an item by its tracking number (masked; more with phone_last4)."""
-        found = track(common.session(), tracking_number, phone_last4=args.get("phone_last4"))
+        found = track(common.session(), tracking_number, phone_last4=args.get("phone_last4"),
+                      pay_link=common.pay_url)
         return present_tracking(found)

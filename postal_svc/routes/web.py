@@ -18,7 +18,7 @@ from postal_svc.ratelimit import RateLimiter, build_limiter
 from postal_svc.routes import errors as error_handlers
 
 LANGUAGES = ("vi", "en")
-PAGE_PREFIXES = ("/track", "/courier")
+PAGE_PREFIXES = ("/track", "/courier", "/pay")
 LANG_COOKIE = "lang"
 LIMITER = "postal_rate_limiter"
 CSRF_FIELD = "csrf_token"
@@ -38,6 +38,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
     Babel(app, locale_selector=select_language)
     app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.globals.update(lang_url=lang_url, csrf_token=csrf_token,
                                  current_language=current_language)
     if settings.trusted_proxy_count:
@@ -107,6 +108,15 @@ def format_when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return format_datetime(moment, _TIME_FORMATS[current_language()])
+
+
+def format_vnd(amount: int | None) -> str:
+    """20800 -> "20.800 đ" (Vietnamese) or "20,800 VND" (English): integer đồng, no decimals."""
+    if amount is None:
+        return ""
+    if current_language() == "en":
+        return f"{amount:,} VND"
+    return f"{amount:,}".replace(",", ".") + " đ"
 
 
 # -- client address and rate limits -----------------------------------------------------------

@@ -15,10 +15,15 @@ from postal_svc.shipments.intake import OrderNotFound, scoped
 from postal_svc.shipments.lifecycle import (
     FAILED, FailureReason, Kind, Status, Step, check_transition, plan_event)
 from postal_svc.shipments.models import Order, TrackingEvent
+from postal_svc.shipments.payments import on_order_cancelled
 from postal_svc.webhooks.service import publish
 
 RELATIONSHIPS = ("self", "family", "authorised", "agency_staff", "other")
 PICKUP_ONLY_REASONS = {FailureReason.DOCUMENTS_INCOMPLETE}
+
+
+class PricePending(RuleViolation):
+    code = "price_pending"
 
 
 class InvalidEvent(RuleViolation):
@@ -75,6 +80,11 @@ def _check(event: EventInput, order: Order, now: datetime, policy: LifecyclePoli
         errors["recipient"] = ["Only a delivery has a recipient."]
     if errors:
         raise InvalidEvent("The event is not valid for this order.", errors=errors)
+    if (order.payment_method == "cash_on_delivery" and order.price is None
+            and event.type in (Status.OUT_FOR_DELIVERY, Status.DELIVERED)):
+        # A courier must know how much cash to collect before the item leaves.
+        raise PricePending("This cash-on-delivery order has no price yet: fix its address (or "
+                           "the tariff data) before it goes out.")
     return occurred_at
 
 
@@ -128,6 +138,8 @@ def _apply(session: Session, order: Order, step: Step, event: EventInput, *, cal
     if step.status is Status.CANCELLED:
         order.cancelled_at = now
         order.cancel_reason = step.reason or event.note
+        # By hand or by the lifecycle (a pickup failed too often): a paid order is refunded.
+        on_order_cancelled(session, order, caller=caller, now=now)
     tracking_event = TrackingEvent(
         order_id=order.id, type=step.status.value, status=step.status.value,
         occurred_at=occurred_at, recorded_at=now, actor_client_id=caller.client_id,
@@ -163,7 +175,10 @@ def cancel_order(session: Session, public_id: str, *, caller: Caller, reason: st
     """Cancel an order while the lifecycle allows it (the item is not in a courier's hands).
 
     Raises OrderNotFound and InvalidTransition (409). Takes a row lock so two concurrent
-    transitions cannot both pass; the change is published as `order.status_changed`.
+    transitions cannot both pass; the change is published as `order.status_changed`. A paid
+    order's captured money is reserved for a full refund in this same transaction, and an
+    open payment is marked to be cancelled at Stripe (`payment_flows.finish_pending_work`
+    does both at Stripe once this is committed; the reconciliation job if that fails).
     """
     order = session.scalar(scoped(select(Order).where(Order.public_id == public_id), caller)
                            .with_for_update())

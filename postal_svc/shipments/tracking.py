@@ -7,15 +7,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from postal_svc.errors import NotFound
 from postal_svc.geo.places import ward_by_code
 from postal_svc.phones import mask_phone
 from postal_svc.shipments.lifecycle import FailureReason, Kind, Status
-from postal_svc.shipments.models import Order
+from postal_svc.shipments.models import Order, TrackingEvent
+from postal_svc.shipments.payments import is_payable_online
 from postal_svc.shipments.s10 import is_valid_tracking_number
 
 # Labels are data, not UI chrome: the public API answers both languages at once, and the pages
@@ -125,8 +127,8 @@ class PrivateDetails:
 
     deliver_after: datetime | None
     deliver_before: datetime | None
-    # The online payment link of an unpaid order paid online; payments are not built yet, so
-    # there is never one to give. Kept so the answer's shape does not change when they are.
+    # The online payment link of an unpaid order paid online, once it is priced and online
+    # payment is configured; else None.
     pay_url: str | None
     payment_due: bool
 
@@ -161,8 +163,18 @@ def _ward_name(order: Order, ward_code: str | None) -> str | None:
     return ward.name if ward else None
 
 
-def track(session: Session, tracking_number: str, *, phone_last4: str | None = None
-          ) -> PublicTracking:
+_PUBLIC_ORDER_COLUMNS = (
+    Order.public_id, Order.tracking_number, Order.kind, Order.status, Order.due_at,
+    Order.deliver_after, Order.deliver_before, Order.citizen_name, Order.citizen_phone,
+    Order.payment_method, Order.payment_status, Order.ward_code, Order.ward_name, Order.price,
+    Order.total_vnd)
+_PUBLIC_EVENT_COLUMNS = (
+    TrackingEvent.status, TrackingEvent.occurred_at, TrackingEvent.failure_reason,
+    TrackingEvent.ward_code, TrackingEvent.post_office_code)
+
+
+def track(session: Session, tracking_number: str, *, phone_last4: str | None = None,
+          pay_link: Callable[[str], str | None] | None = None) -> PublicTracking:
     """What the public may see of the order with this tracking number.
 
     Never the address line, coordinates, notes, the recipient's details or the full name or
@@ -172,8 +184,11 @@ def track(session: Session, tracking_number: str, *, phone_last4: str | None = N
     """
     number = normalize_tracking_number(tracking_number)
     order = None if number is None else session.scalar(
-        select(Order).where(Order.tracking_number == number)
-        .options(selectinload(Order.events)))
+        select(Order).where(Order.tracking_number == number).options(
+            # Only what the public answer needs: the hottest read of the service skips the
+            # address, the raw input and the rest of a wide row.
+            load_only(*_PUBLIC_ORDER_COLUMNS),
+            selectinload(Order.events).load_only(*_PUBLIC_EVENT_COLUMNS)))
     if order is None:
         raise TrackingNotFound("No item has this tracking number.")
     events = [
@@ -189,8 +204,10 @@ def track(session: Session, tracking_number: str, *, phone_last4: str | None = N
     if _phone_matches(order.citizen_phone, phone_last4):
         private = PrivateDetails(
             deliver_after=order.deliver_after, deliver_before=order.deliver_before,
-            pay_url=None,
-            payment_due=order.payment_method == "online" and order.payment_status == "unpaid")
+            pay_url=(pay_link(order.public_id)
+                     if pay_link is not None and is_payable_online(order) else None),
+            payment_due=(order.payment_method == "online" and order.payment_status == "unpaid"
+                         and order.status != Status.CANCELLED.value))
     return PublicTracking(
         tracking_number=order.tracking_number, kind=order.kind, kind_label=kind_label(order.kind),
         status=order.status, label=status_label(order.status, order.kind), events=events,

@@ -91,7 +91,7 @@ def test_demo_keys_authenticate_with_their_roles(upgraded, cli_engine):
 
 def test_demo_load_refuses_production(upgraded, cli_engine, monkeypatch):
     monkeypatch.setenv("POSTAL_ENVIRONMENT", "production")
-    monkeypatch.setenv("POSTAL_SECRET_KEY", "a-real-production-secret")
+    monkeypatch.setenv("POSTAL_SECRET_KEY", "a-real-production-secret-of-32-characters-or-more")
     result = upgraded("demo", "load")
     assert result.exit_code != 0
     assert counts(cli_engine)["ApiClient"] == 0
@@ -158,3 +158,20 @@ def test_jobs_purge_idempotency_runs_on_an_empty_database(upgraded):
     result = upgraded("jobs", "purge-idempotency")
     assert result.exit_code == 0, result.output
     assert "purged 0" in result.output
+
+
+def test_a_short_production_secret_is_refused_with_a_clear_message(upgraded, monkeypatch):
+    monkeypatch.setenv("POSTAL_ENVIRONMENT", "production")
+    monkeypatch.setenv("POSTAL_SECRET_KEY", "too-short")
+    result = upgraded("demo", "load")
+    assert result.exit_code != 0
+    assert "POSTAL_SECRET_KEY" in result.output
+
+
+def test_revoking_a_client_stops_its_key(upgraded, cli_engine):
+    created = upgraded("clients", "create", "--name", "Old system", "--role", "admin")
+    key = created.output.strip().splitlines()[-1]
+    client_id = int(created.output.split("created client ")[1].split()[0])
+    assert upgraded("clients", "revoke", str(client_id)).exit_code == 0
+    with Session(cli_engine) as session:
+        assert authenticate(session, key) is None

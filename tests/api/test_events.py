@@ -456,23 +456,19 @@ def test_id_last4_is_exactly_four_ascii_digits(client, auth, count_rows, id_last
 
 # -- cash on delivery -----------------------------------------------------------------------
 
-def test_delivering_an_unpriced_cash_on_delivery_order_marks_it_paid_with_no_amount(
+def test_an_unpriced_cash_on_delivery_order_cannot_go_out_until_it_has_a_price(
         client, auth, db_session):
-    # Until billing prices orders at intake an order has no price, so there is no amount to
-    # record: the code marks the order paid and records cash_collected as null. (The price is
-    # cleared here explicitly, so the test keeps describing that case once billing is wired.)
+    # An order is unpriced while an end of its leg has no ward (the test agencies have no
+    # address): the courier would not know how much cash to collect.
     order = create(client, auth, RD, payment_method="cash_on_delivery")
     assert order["payment"]["status"] == "due_on_delivery"
-    db_session.execute(update(Order).where(Order.public_id == order["id"])
-                       .values(price=None, total_vnd=None))
-    db_session.commit()
     assert read(client, auth["agency"], order["id"])["price"]["status"] == "pending"
-    for step in RESULT_PATH:
-        data = record(client, auth["courier"], order["id"], step)
-    assert data[0]["data"]["cash_collected_vnd"] is None
+    for step in RESULT_PATH[:2]:
+        record(client, auth["courier"], order["id"], step)
+    response = post_event(client, auth["courier"], order["id"], "out_for_delivery")
+    assert_api_error(response, 422, "price_pending")
     done = read(client, auth["agency"], order["id"])
-    assert done["payment"] == {**order["payment"], "status": "paid"}
-    assert done["cash_collected"] is None
+    assert (done["status"], done["payment"]["status"]) == ("at_post_office", "due_on_delivery")
 
 
 @pytest.mark.parametrize(("price", "total_vnd", "expected"), [

@@ -127,7 +127,8 @@ def test_the_right_phone_digits_show_the_window_and_a_pay_link_placeholder(clien
     page = html(client.get(f"/track/{on_its_way['tracking_number']}",
                            query_string={"phone_last4": "3456"}))
     assert "Khung giờ giao" in page
-    assert "Liên kết thanh toán trực tuyến sẽ sớm có" in page  # online, unpaid
+    # Online and unpaid, but not priced yet: no link to pay with so far.
+    assert "Liên kết thanh toán trực tuyến sẽ sớm có" in page
 
 
 def test_wrong_phone_digits_show_the_same_page_as_none(client, on_its_way):

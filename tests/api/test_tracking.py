@@ -153,7 +153,8 @@ def test_the_right_phone_digits_add_the_delivery_window_and_the_pay_link(client,
     assert body["delivery_window"] == {"deliver_after": order["deliver_after"],
                                        "deliver_before": order["deliver_before"]}
     assert parse_time(body["delivery_window"]["deliver_after"]) == after
-    # Online payment of an unpaid order: the key is there; payments are not built yet.
+    # Online payment of an unpaid order: the key is there, null while the order has no price
+    # (and this server no payment provider); tests/api/test_payments.py has the link itself.
     assert "pay_url" in body and body["pay_url"] is None
     assert body["recipient"] == {"name": "N*** V*** A", "phone": "*******456"}
 

@@ -117,3 +117,66 @@ def screenshot(page: Any, name: str) -> Path:
     path = OUTPUT / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# -- the pay page: the app with payments, and a localstripe of its own ------------------------
+
+@dataclass
+class PayServer:
+    url: str
+    app: Any
+    localstripe: Any
+
+
+@pytest.fixture(scope="session")
+def pay_server(engine: Engine, database_url: str) -> Iterator[PayServer]:
+    """The app with online payment on localstripe (started here, its signed webhooks sent to
+    this server), served on a free port of 127.0.0.1."""
+    from postal_svc.stripe_emulator import start_localstripe
+    from tests.payments_support import WEBHOOK_SECRET, stripe_settings
+
+    emulator = start_localstripe()
+    settings = stripe_settings(database_url, emulator, tracking_rate_per_minute=0,
+                               secret_key="browser-tests-secret")
+    app = create_app({"settings": settings, "db_bind": engine})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="pay-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    emulator.register_webhook(f"{url}/webhooks/stripe", WEBHOOK_SECRET)
+    try:
+        yield PayServer(url=url, app=app, localstripe=emulator)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        emulator.stop()
+
+
+@pytest.fixture
+def pay_world(committed_engine: Engine, pay_server: PayServer) -> dict[str, Any]:
+    """Thủ Đức's office, agency and staff keys, on the server that takes payments."""
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        create_post_office(session, {"code": "PO-THUDUC", "name": "Bưu điện Thủ Đức",
+                                     "served_ward_codes": ["26794", "26857"]}, now=now)
+        create_agency(session, {"code": "AG-LINHTRUNG", "name": "UBND phường Linh Trung",
+                                "post_office_code": "PO-THUDUC"}, now=now)
+        keys = {}
+        for role, scope in (("agency_system", ["AG-LINHTRUNG"]), ("dispatcher", ["PO-THUDUC"])):
+            _, keys[role] = create_client(session, name=role, role=role, scope=scope, now=now)
+        session.commit()
+    return {"url": pay_server.url, "api": pay_server.app.test_client(),
+            "localstripe": pay_server.localstripe, "engine": committed_engine,
+            "headers": {role: {"Authorization": f"Bearer {key}"} for role, key in keys.items()}}
+
+
+@pytest.fixture
+def phone_with_js(chromium: Any) -> Iterator[Any]:
+    """A phone-sized page in Vietnamese with JavaScript on (the card field is Stripe.js)."""
+    context = chromium.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        yield page
+    finally:
+        context.close()
