@@ -9,12 +9,12 @@ from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from postal_svc.billing.errors import InvalidPricingFacts, InvalidTaxRate, NoTaxRateInForce
+from postal_svc.clock import VIETNAM
 
 # Business dates are Vietnam dates (UTC+7, no DST): 2022-01-31T17:30Z is already 1 February.
-VIETNAM_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+VIETNAM_TZ: Final = VIETNAM  # business days are Vietnam days (postal_svc.clock)
 
 
 class TaxCategory(StrEnum):

@@ -23,6 +23,7 @@ from postal_svc.routes.fields import CodeString, UtcDateTime
 from postal_svc.routes.order_schemas import (
     PAYMENT_METHOD_NAMES, AddressFormSchema, FeeForwardingSchema, ParcelSchema)
 from postal_svc.routes.orders import address_from
+from postal_svc.routes.reference import ListArgsSchema
 from postal_svc.shipments.intake import CHANNELS, PAYERS
 from postal_svc.shipments.lifecycle import Kind
 from postal_svc.shipments.quoting import QuoteRequest, quote_leg
@@ -43,10 +44,6 @@ def actor() -> service.Actor:
 
 
 # -- schemas ---------------------------------------------------------------------------------
-
-class ListArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.String(validate=validate.Length(max=200))
 
 
 def _doc(description: str, **kwargs: Any) -> fields.Raw:

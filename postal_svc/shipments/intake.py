@@ -115,6 +115,15 @@ class BatchItemResult:
     error: DomainError | None = None
 
 
+def payment_method_for(payer: str, requested: str | None) -> tuple[str, str | None]:
+    """The payment method of an order (the payer's default when none was asked for), and what
+    is wrong with it, if anything: each payer has its own methods."""
+    method = requested or PAYMENT_METHODS[payer][0]
+    if method in PAYMENT_METHODS[payer]:
+        return method, None
+    return method, f"A {payer}-paid order is paid by: {', '.join(PAYMENT_METHODS[payer])}."
+
+
 def _check_rules(draft: OrderDraft, registered_at: datetime, policy: IntakePolicy,
                  now: datetime) -> str:
     """Business rules on a draft; returns the payment method. Raises InvalidOrder."""
@@ -124,10 +133,9 @@ def _check_rules(draft: OrderDraft, registered_at: datetime, policy: IntakePolic
     elif registered_at < now - policy.registered_at_max_age:
         days = policy.registered_at_max_age.days
         errors["registered_at"] = [f"Must not be more than {days} days ago."]
-    method = draft.payment_method or PAYMENT_METHODS[draft.payer][0]
-    if method not in PAYMENT_METHODS[draft.payer]:
-        allowed = ", ".join(PAYMENT_METHODS[draft.payer])
-        errors["payment_method"] = [f"A {draft.payer}-paid order is paid by: {allowed}."]
+    method, problem = payment_method_for(draft.payer, draft.payment_method)
+    if problem:
+        errors["payment_method"] = [problem]
     if draft.deliver_after and draft.deliver_before and draft.deliver_after >= draft.deliver_before:
         errors["deliver_before"] = ["Must be after deliver_after."]
     if draft.deliver_before and draft.deliver_before <= now:

@@ -13,7 +13,7 @@ from postal_svc.billing.models import Quote
 from postal_svc.directory.models import Agency
 from postal_svc.errors import RuleViolation
 from postal_svc.shipments.addresses import AddressInput, AddressResolver
-from postal_svc.shipments.intake import PAYMENT_METHODS, InvalidOrder, UnknownAgency
+from postal_svc.shipments.intake import InvalidOrder, UnknownAgency, payment_method_for
 from postal_svc.shipments.pricing_facts import address_area, leg_pricing_facts
 
 
@@ -57,12 +57,10 @@ def quote_leg(session: Session, request: QuoteRequest, *, caller: Caller, now: d
     if agency is None or (allowed is not None and request.agency_code not in allowed):
         raise UnknownAgency("No such agency among those you act for.",
                             errors={"agency_code": ["Unknown agency."]})
-    method = request.payment_method or PAYMENT_METHODS[request.payer][0]
-    if method not in PAYMENT_METHODS[request.payer]:
-        allowed_methods = ", ".join(PAYMENT_METHODS[request.payer])
+    method, problem = payment_method_for(request.payer, request.payment_method)
+    if problem:
         raise InvalidOrder("The payment method does not fit the payer.",
-                           errors={"payment_method": [
-                               f"A {request.payer}-paid order is paid by: {allowed_methods}."]})
+                           errors={"payment_method": [problem]})
 
     citizen = resolve_address(session, request.citizen_address)
     if address_area(citizen) is None:
