@@ -23,6 +23,7 @@ from postal_svc.geo.resolver import AddressResolver as GeoAddressResolver
 from postal_svc.logs import configure_logging
 from postal_svc.routes import errors as error_handlers
 from postal_svc.routes import billing as billing_routes
+from postal_svc.routes import console
 from postal_svc.routes import (
     courier, couriers, geocode, labels, ops, orders, pages, pay, payments, reference, stripe_webhooks,
     route_plans, tracking, web,
@@ -110,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pay.blp)
     app.register_blueprint(stripe_webhooks.blp)
     app.register_blueprint(courier.blp)
+    app.register_blueprint(console.blp)
     web.init_app(app, settings)  # languages, rate limits, client address, page sessions
     _install_swagger_assets(app)
     ops.install_metrics(app)

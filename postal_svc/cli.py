@@ -64,7 +64,7 @@ def demo() -> None:
 @demo.command("load")
 def demo_load() -> None:
     """Load demo post offices, agencies and clients (safe to run twice)."""
-    from postal_svc.demo import DEMO_CLIENTS, load_demo
+    from postal_svc.demo import DEMO_CLIENTS, DEMO_STAFF, load_demo
 
     settings = _settings()
     if settings.environment == "production":
@@ -74,6 +74,8 @@ def demo_load() -> None:
     click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in added.items()) + " added")
     for client in DEMO_CLIENTS:
         click.echo(f"  {client.role.value:<14} {client.key}")
+    for staff in DEMO_STAFF:
+        click.echo(f"  console {staff.role.value:<10} /console/login  {staff.username} / {staff.password}")
 
 
 @main.group()
@@ -116,6 +118,50 @@ def clients_revoke(client_id: int) -> None:
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"client {client_id} revoked")
+
+
+@main.group()
+def users() -> None:
+    """Console users (dispatchers and admins)."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["dispatcher", "admin"]))
+@click.option("--post-office", "post_office", default="",
+              help="Post office codes, comma-separated (required for a dispatcher).")
+def users_create(username: str, role: str, post_office: str) -> None:
+    """Create a console user; the password is read from stdin (its first line)."""
+    from postal_svc.access.staff import create_staff_user
+    from postal_svc.directory.models import PostOffice
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings()
+    try:
+        with _database(settings).session() as session:
+            user = create_staff_user(session, username=username, role=role, password=password,
+                                     post_office_codes=post_office.split(",") if post_office else [],
+                                     office_exists=lambda code: session.get(PostOffice, code) is not None,
+                                     now=utcnow())
+            name = user.username
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"created {role} {name}; sign in at /console/login")
+
+
+@users.command("set-password")
+@click.option("--username", required=True)
+def users_set_password(username: str) -> None:
+    """Set a console user's password (read from stdin) and lift any lock-out."""
+    from postal_svc.access.staff import set_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with _database(_settings()).session() as session:
+            set_password(session, username, password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"password set for {username}")
 
 
 @main.group()
@@ -223,6 +269,9 @@ def serve(host: str, port: int, workers: int, with_scheduler: bool) -> None:
     click.echo(f"postal-svc on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs; "
                f"database: {'SQLite' if settings.is_sqlite else 'PostgreSQL'}; "
                f"payments: {payments_note})")
+    click.echo(f"console: http://{host}:{port}/console/  (sign in as a user from "
+               "`postal-svc users create`; with demo data: dieuphoi / demo-dieuphoi, "
+               "quantri / demo-quantri)")
     try:
         _Server().run()
     finally:

@@ -75,6 +75,14 @@ class Settings:
     # Proxies in front of the app whose X-Forwarded-For may be trusted (0: the peer address is
     # the client; 1: one load balancer sets the header; never more than really are there).
     trusted_proxy_count: int = 0
+    # Map tiles for the console's maps, as a Leaflet URL template
+    # (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png); empty: no tiles, the maps still
+    # draw stops and routes on a plain background. `console_tile_attribution` is shown with them.
+    console_tile_url: str = ""
+    console_tile_attribution: str = ""
+    # Console sign-in: consecutive failures before an account is locked, and for how long.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
     log_level: str = "INFO"
     log_json: bool = True
     scheduler_idempotency_purge_minutes: int = 15

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from postal_svc.access.models import ApiClient
+from postal_svc.access.models import ApiClient, StaffUser
 from postal_svc.access.service import KEY_PREFIX, Role, hash_key
+from postal_svc.access.staff import create_staff_user
 from postal_svc.billing.service import load_demo_billing
 from postal_svc.directory.couriers import Courier, create_courier
 from postal_svc.directory.models import Agency, PostOffice
@@ -92,6 +93,21 @@ DEMO_CLIENTS = [
 
 
 COURIERS_PER_OFFICE = 4
+@dataclass(frozen=True)
+class DemoStaffUser:
+    username: str
+    role: Role
+    post_office_codes: tuple[str, ...]
+    password: str
+
+
+# Console users with well-known passwords (never in production: `demo load` refuses there).
+DEMO_STAFF = [
+    DemoStaffUser("dieuphoi", Role.DISPATCHER, ("BD-THUDUC",), "demo-dieuphoi"),
+    DemoStaffUser("quantri", Role.ADMIN, (), "demo-quantri"),
+]
+
+
 DEMO_COURIER_CODE = "BD-THUDUC-C1"
 """The courier whose key is the demo courier client's."""
 
@@ -134,6 +150,13 @@ def load_demo(session: Session, *, now: datetime) -> dict[str, int]:
             session.add(ApiClient(name=client.name, role=client.role.value, scope=list(client.scope),
                                   key_prefix=client.key[:12], key_hash=digest, created_at=now))
             added["clients"] += 1
+    session.flush()
+    for staff in DEMO_STAFF:
+        if session.scalar(select(StaffUser.id).where(StaffUser.username == staff.username)) is None:
+            create_staff_user(session, username=staff.username, role=staff.role.value,
+                              password=staff.password, post_office_codes=staff.post_office_codes,
+                              office_exists=lambda code: session.get(PostOffice, code) is not None,
+                              now=now)
     # Couriers, the demo courier client riding as BD-THUDUC-C1 (idempotent; not counted).
     _load_demo_couriers(session, now=now)
     # Tariffs, the Covid-19 promotion and the VAT table (idempotent too). Its counts stay out

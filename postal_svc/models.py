@@ -1,5 +1,5 @@
 """Imports every model so the metadata knows every table (Alembic, tests, create_app)."""
-from postal_svc.access.models import ApiClient
+from postal_svc.access.models import ApiClient, StaffUser
 from postal_svc.billing.models import (
     BillingAuditEntry, BillingRevision, Payment, PromotionRecord, Quote, Refund, StripeEvent,
     TariffVersionRecord, TaxRateRecord)
@@ -12,7 +12,7 @@ from postal_svc.shipments.models import Order, SerialCounter, TrackingEvent
 from postal_svc.shipments.tracking_numbers import TRACKING_SERIAL_SEQ
 from postal_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["ApiClient", "BillingAuditEntry", "BillingRevision", "Payment", "PromotionRecord",
+__all__ = ["ApiClient", "StaffUser", "BillingAuditEntry", "BillingRevision", "Payment", "PromotionRecord",
            "Quote", "Refund", "StripeEvent",
            "TariffVersionRecord", "TaxRateRecord", "GeocodeCacheEntry", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
            "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ", "Courier", "RoutePlan",

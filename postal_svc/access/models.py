@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postal_svc.db import Base, BigIntPK, JSONType, UTCDateTime
@@ -22,3 +22,27 @@ class ApiClient(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    """A person who signs in to the console: a dispatcher of some post offices, or an admin.
+
+    The password only as a scrypt hash. Each user acts through an API client of their own
+    (`client_id`, whose key is never issued), so everything they do is recorded against an
+    actor exactly as the API's callers are."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    # Post office codes a dispatcher works for; empty for an admin (who acts everywhere).
+    post_office_codes: Mapped[list[str]] = mapped_column(JSONType)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("api_clients.id"), unique=True)
+    # Consecutive failed sign-ins, and until when the account refuses every sign-in.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from postal_svc.ratelimit import RateLimiter, build_limiter
 from postal_svc.routes import errors as error_handlers
 
 LANGUAGES = ("vi", "en")
-PAGE_PREFIXES = ("/track", "/courier", "/pay")
+PAGE_PREFIXES = ("/track", "/courier", "/pay", "/console")
 LANG_COOKIE = "lang"
 LIMITER = "postal_rate_limiter"
 CSRF_FIELD = "csrf_token"

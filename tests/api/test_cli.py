@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from postal_svc.access.models import ApiClient
+from postal_svc.access.models import ApiClient, StaffUser
 from postal_svc.access.service import Role, authenticate
 from postal_svc.cli import main
 from postal_svc.db import make_engine
-from postal_svc.demo import DEMO_CLIENTS
+from postal_svc.demo import DEMO_CLIENTS, DEMO_STAFF
 from postal_svc.directory.models import Agency, PostOffice, ServedWard
 
 
@@ -44,7 +44,7 @@ def cli_engine(database_file: str):
 def counts(engine) -> dict[str, int]:
     with Session(engine) as session:
         return {model.__name__: int(session.scalar(select(func.count()).select_from(model)))
-                for model in (PostOffice, Agency, ServedWard, ApiClient)}
+                for model in (PostOffice, Agency, ServedWard, ApiClient, StaffUser)}
 
 
 @pytest.fixture
@@ -74,7 +74,9 @@ def test_demo_load_fills_an_empty_database_and_a_second_run_adds_nothing(upgrade
     assert after_first["PostOffice"] >= 2
     assert after_first["Agency"] >= 3
     assert after_first["ServedWard"] > 0
-    assert after_first["ApiClient"] == len(DEMO_CLIENTS)
+    # Each console user acts through an API client of their own, whose key is never issued.
+    assert after_first["ApiClient"] == len(DEMO_CLIENTS) + len(DEMO_STAFF)
+    assert after_first["StaffUser"] == len(DEMO_STAFF)
     second = upgraded("demo", "load")
     assert second.exit_code == 0, second.output
     assert counts(cli_engine) == after_first

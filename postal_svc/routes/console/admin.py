@@ -1,0 +1,1 @@
+"""Console area: admin (views register on console.base.blp)."""

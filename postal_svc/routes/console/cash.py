@@ -1,0 +1,1 @@
+"""Console area: cash (views register on console.base.blp)."""

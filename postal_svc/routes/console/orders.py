@@ -1,0 +1,1 @@
+"""Console area: orders (views register on console.base.blp)."""

@@ -1,0 +1,1 @@
+"""Console area: plans (views register on console.base.blp)."""

@@ -1,0 +1,1 @@
+"""Console area: reports (views register on console.base.blp)."""
