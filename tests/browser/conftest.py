@@ -180,3 +180,53 @@ def phone_with_js(chromium: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+# -- the dispatcher console: staff users and a laptop-sized browser ---------------------------
+
+CONSOLE_PASSWORD = "correct-horse-battery"
+LAPTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 820, "height": 1180}
+
+
+@pytest.fixture
+def console_world(world: dict[str, Any], committed_engine: Engine) -> dict[str, Any]:
+    """`world` plus console users (committed): a dispatcher of PO-THUDUC (`dieuphoi`), an
+    admin (`quantri`), and a dispatcher of another office (`khac`, of PO-SAIGON); all with
+    CONSOLE_PASSWORD."""
+    from postal_svc.access.staff import create_staff_user
+    from postal_svc.directory.models import PostOffice
+
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        create_post_office(session, {"code": "PO-SAIGON", "name": "Bưu điện Sài Gòn",
+                                     "served_ward_codes": ["26740"]}, now=now)
+        for username, role, offices in (("dieuphoi", "dispatcher", ["PO-THUDUC"]),
+                                        ("quantri", "admin", []),
+                                        ("khac", "dispatcher", ["PO-SAIGON"])):
+            create_staff_user(session, username=username, role=role, password=CONSOLE_PASSWORD,
+                              post_office_codes=offices, now=now,
+                              office_exists=lambda code: session.get(PostOffice, code) is not None)
+        session.commit()
+    return {**world, "password": CONSOLE_PASSWORD}
+
+
+@pytest.fixture
+def laptop(chromium: Any) -> Iterator[Any]:
+    """A page in a laptop's viewport, in Vietnamese, with JavaScript on (the console's maps
+    and the planner's progress need it; every other flow works without)."""
+    context = chromium.new_context(viewport=LAPTOP, locale="vi-VN")
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def console_sign_in(page: Any, url: str, username: str,
+                    password: str = CONSOLE_PASSWORD) -> None:
+    page.goto(f"{url}/console/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/console/")
