@@ -5,6 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from postal_svc.routes.presented import PresentedSchema
 from postal_svc.routes.fields import (
     CleanString, CodeString, StrictInteger, UtcDateTime, VietnamesePhone)
 from postal_svc.shipments.intake import CHANNELS, PAYERS
@@ -244,7 +245,7 @@ class ParcelOutSchema(Schema):
     contents = fields.String(allow_none=True)
 
 
-class OrderSchema(Schema):
+class OrderSchema(PresentedSchema):
     id = fields.String()
     tracking_number = fields.String()
     kind = fields.String()
@@ -276,7 +277,7 @@ class OrderSchema(Schema):
     links = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-class OrderPageSchema(Schema):
+class OrderPageSchema(PresentedSchema):
     data = fields.List(fields.Nested(OrderSchema))
     next_cursor = fields.String(allow_none=True)
 
@@ -288,11 +289,13 @@ class BatchItemSchema(Schema):
     error = fields.Dict()
 
 
-class BatchResultSchema(Schema):
+class BatchResultSchema(PresentedSchema):
     data = fields.List(fields.Nested(BatchItemSchema))
+    created = fields.Integer(metadata={"description": "How many orders were created."})
+    failed = fields.Integer(metadata={"description": "How many items failed."})
 
 
-class TrackingEventSchema(Schema):
+class TrackingEventSchema(PresentedSchema):
     id = fields.Integer()
     type = fields.String()
     status = fields.String()
@@ -308,6 +311,6 @@ class TrackingEventSchema(Schema):
     note = fields.String(allow_none=True)
 
 
-class TrackingEventPageSchema(Schema):
+class TrackingEventPageSchema(PresentedSchema):
     data = fields.List(fields.Nested(TrackingEventSchema))
     next_cursor = fields.String(allow_none=True)

@@ -6,6 +6,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from postal_svc.routes.presented import PresentedSchema
 from postal_svc.clock import isoformat_z
 from postal_svc.routes import common, web
 from postal_svc.routes.blueprint import Blueprint
@@ -51,7 +52,7 @@ class DeliveryWindowSchema(Schema):
     deliver_before = fields.String(allow_none=True)
 
 
-class PublicTrackingSchema(Schema):
+class PublicTrackingSchema(PresentedSchema):
     tracking_number = fields.String()
     kind = fields.String()
     status = fields.String()
@@ -105,7 +106,7 @@ def present_tracking(found: PublicTracking) -> dict[str, Any]:
 @blp.route("/<path:tracking_number>")
 class TrackingByNumber(MethodView):
     @blp.doc(security=[])
-    @blp.arguments(TrackingQueryArgsSchema, location="query")
+    @blp.arguments(TrackingQueryArgsSchema(), location="query")
     @blp.response(200, PublicTrackingSchema)
     @blp.alt_response(404, description="tracking_not_found: unknown or malformed number")
     @blp.alt_response(429, description="rate_limited, with Retry-After")

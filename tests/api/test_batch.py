@@ -24,6 +24,7 @@ def test_a_batch_of_good_orders_is_207_with_each_order_in_input_order(client, au
     for result in results:
         assert is_valid_tracking_number(result["order"]["tracking_number"])
         assert "error" not in result or result["error"] is None
+    assert (response.get_json()["created"], response.get_json()["failed"]) == (3, 0)
     assert count_rows(Order) == 3
 
 
