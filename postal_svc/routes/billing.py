@@ -238,7 +238,7 @@ def _page(page: Any, present: Any) -> dict[str, Any]:
 @blp.route("/tariffs")
 class Tariffs(MethodView):
     @common.require_roles(*READERS)
-    @blp.arguments(ListArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ListArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, TariffVersionPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List tariff versions."""
@@ -248,7 +248,7 @@ class Tariffs(MethodView):
 
     @common.require_roles(Role.ADMIN)
     @common.idempotent
-    @blp.arguments(TariffVersionFields)
+    @blp.arguments(TariffVersionFields())
     @blp.response(201, TariffVersionSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Publish a tariff version taking effect at a future instant (immutable after)."""
@@ -268,7 +268,7 @@ class TariffByCode(MethodView):
 @blp.route("/promotions")
 class Promotions(MethodView):
     @common.require_roles(*READERS)
-    @blp.arguments(ListArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ListArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, PromotionPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List promotions."""
@@ -277,7 +277,7 @@ class Promotions(MethodView):
 
     @common.require_roles(Role.ADMIN)
     @common.idempotent
-    @blp.arguments(CreatePromotionSchema)
+    @blp.arguments(CreatePromotionSchema())
     @blp.response(201, PromotionSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a promotion starting at a future instant."""
@@ -294,7 +294,7 @@ class PromotionByCode(MethodView):
         return present_promotion(service.get_promotion(common.session(), code))
 
     @common.require_roles(Role.ADMIN)
-    @blp.arguments(PromotionChangeSchema)
+    @blp.arguments(PromotionChangeSchema())
     @blp.response(200, PromotionSchema)
     def patch(self, changes: dict[str, Any], code: str) -> dict[str, Any]:
         """Change a promotion: anything before it starts, afterwards only a future end."""
@@ -308,7 +308,7 @@ class PromotionByCode(MethodView):
 @blp.route("/tax-rates")
 class TaxRates(MethodView):
     @common.require_roles(*READERS)
-    @blp.arguments(TaxRateArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(TaxRateArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, TaxRatePageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the VAT table's rows."""
@@ -318,7 +318,7 @@ class TaxRates(MethodView):
 
     @common.require_roles(Role.ADMIN)
     @common.idempotent
-    @blp.arguments(CreateTaxRateSchema)
+    @blp.arguments(CreateTaxRateSchema())
     @blp.response(201, TaxRateSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Add a VAT row from a future date (closes the category's open-ended row then)."""
@@ -329,7 +329,7 @@ class TaxRates(MethodView):
 @blp.route("/billing-audit")
 class BillingAudit(MethodView):
     @common.require_roles(Role.ADMIN)
-    @blp.arguments(AuditArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(AuditArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, AuditPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Who changed which tariff, promotion or VAT row, when, before and after; newest first."""
@@ -357,7 +357,7 @@ def quote_request_from(data: dict[str, Any]) -> QuoteRequest:
 class Quotes(MethodView):
     @common.require_roles(*QUOTERS)
     @common.idempotent
-    @blp.arguments(CreateQuoteSchema)
+    @blp.arguments(CreateQuoteSchema())
     @blp.response(201, QuoteSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Price an order leg as at `registered_at`; an order naming the quote gets this price."""
@@ -384,7 +384,7 @@ def _filename(args: dict[str, Any], extension: str) -> str:
 @blp.route("/statements")
 class Statements(MethodView):
     @common.require_roles(*STATEMENT_READERS)
-    @blp.arguments(StatementArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(StatementArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Monthly statement of an agency's agency-paid orders (Vietnam month), JSON."""
@@ -394,7 +394,7 @@ class Statements(MethodView):
 @blp.route("/statements.csv")
 class StatementsCsv(MethodView):
     @common.require_roles(*STATEMENT_READERS)
-    @blp.arguments(StatementArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(StatementArgsSchema(), location="query", unknown=RAISE)
     @blp.doc(responses={"200": {"description": "CSV (UTF-8 with BOM): header, orders, totals",
                                 "content": {"text/csv": {}}}})
     def get(self, args: dict[str, Any]) -> Response:
@@ -411,7 +411,7 @@ class StatementsCsv(MethodView):
 @blp.route("/statements.pdf")
 class StatementsPdf(MethodView):
     @common.require_roles(*STATEMENT_READERS)
-    @blp.arguments(StatementArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(StatementArgsSchema(), location="query", unknown=RAISE)
     @blp.doc(responses={"200": {"description": "A4 PDF", "content": {"application/pdf": {}}}})
     def get(self, args: dict[str, Any]) -> Response:
         """Monthly statement as a printable A4 PDF."""

@@ -80,7 +80,7 @@ def present_courier(courier: service.Courier) -> dict[str, Any]:
 @blp.route("")
 class Couriers(MethodView):
     @common.require_roles(Role.ADMIN, Role.DISPATCHER)
-    @blp.arguments(CourierQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(CourierQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, CourierPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List couriers (dispatchers: their post offices' only)."""
@@ -96,7 +96,7 @@ class Couriers(MethodView):
 
     @common.require_roles(Role.ADMIN)
     @common.idempotent
-    @blp.arguments(CreateCourierSchema)
+    @blp.arguments(CreateCourierSchema())
     @blp.response(201, CourierSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Register a courier of a post office."""

@@ -20,7 +20,7 @@ blp = Blueprint("geocode", __name__, url_prefix="/api/v1/geocode",
 @blp.route("")
 class Geocode(MethodView):
     @common.require_roles(Role.ADMIN, Role.DISPATCHER, Role.COURIER, Role.AGENCY_SYSTEM)
-    @blp.arguments(GeocodeSchema)
+    @blp.arguments(GeocodeSchema())
     @blp.response(200, GeocodeResultSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Resolve an address (old or 2025 units, with or without diacritics) to a ward."""

@@ -99,7 +99,7 @@ def _draft_or_error(item: Any) -> OrderDraft | DomainError:
 class Orders(MethodView):
     @common.require_roles(*PLACERS)
     @common.idempotent
-    @blp.arguments(CreateOrderSchema)
+    @blp.arguments(CreateOrderSchema())
     @blp.response(201, OrderSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create an order (idempotent with Idempotency-Key)."""
@@ -111,7 +111,7 @@ class Orders(MethodView):
 
     @common.require_roles(*STAFF)
     # A misspelt filter is refused (422), not ignored: ignoring it would list every order.
-    @blp.arguments(OrderQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(OrderQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, OrderPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the orders you may see, newest first, with filters and a cursor."""
@@ -125,7 +125,7 @@ class Orders(MethodView):
 class OrderBatch(MethodView):
     @common.require_roles(*PLACERS)
     @common.idempotent
-    @blp.arguments(BatchSchema)
+    @blp.arguments(BatchSchema())
     @blp.response(207, BatchResultSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create up to 500 orders; each item succeeds or fails on its own (207)."""
@@ -164,7 +164,7 @@ class OrderById(MethodView):
 class OrderCancel(MethodView):
     @common.require_roles(Role.ADMIN, Role.AGENCY_SYSTEM, Role.DISPATCHER)
     @common.idempotent
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema())
     @blp.response(200, OrderSchema)
     def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
         """Cancel an order while the item is not yet in a courier's hands.
@@ -180,7 +180,7 @@ class OrderCancel(MethodView):
 @blp.route("/<string:order_id>/address")
 class OrderAddress(MethodView):
     @common.require_roles(Role.ADMIN, Role.DISPATCHER)
-    @blp.arguments(AddressCorrectionSchema)
+    @blp.arguments(AddressCorrectionSchema())
     @blp.response(200, OrderSchema)
     def patch(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
         """Fix an order's address by choosing its ward and/or a point; re-assigns the post office."""
@@ -204,7 +204,7 @@ class OrderEvents(MethodView):
 
     @common.require_roles(Role.ADMIN, Role.DISPATCHER, Role.COURIER)
     @common.idempotent
-    @blp.arguments(CreateEventSchema)
+    @blp.arguments(CreateEventSchema())
     @blp.response(201, TrackingEventPageSchema)
     def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
         """Record what happened (couriers and dispatchers of the order's post office).

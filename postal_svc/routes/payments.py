@@ -155,7 +155,7 @@ class OrderPayments(MethodView):
 class OrderRefunds(MethodView):
     @common.require_roles(*REFUNDERS)
     @common.idempotent
-    @blp.arguments(CreateRefundSchema)
+    @blp.arguments(CreateRefundSchema())
     @blp.response(201, RefundSchema)
     @blp.alt_response(202, schema=RefundSchema,
                       description="Stripe could not be reached: the refund is reserved "
@@ -194,7 +194,7 @@ def _cash_report(args: dict[str, Any]) -> Any:
 @blp.route("/cash-reports")
 class CashReports(MethodView):
     @common.require_roles(*CASH_READERS)
-    @blp.arguments(CashReportArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(CashReportArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Cash collected for cash-on-delivery orders on one Vietnam day, per courier."""
@@ -204,7 +204,7 @@ class CashReports(MethodView):
 @blp.route("/cash-reports.csv")
 class CashReportsCsv(MethodView):
     @common.require_roles(*CASH_READERS)
-    @blp.arguments(CashReportArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(CashReportArgsSchema(), location="query", unknown=RAISE)
     @blp.doc(responses={"200": {"description": "CSV (UTF-8 with BOM): orders per courier, "
                                                "courier subtotals, the total",
                                 "content": {"text/csv": {}}}})

@@ -120,7 +120,7 @@ def present_post_office(office: PostOffice) -> dict[str, Any]:
 @blp.route("/agencies")
 class Agencies(MethodView):
     @common.require_roles(*ANY_CLIENT)
-    @blp.arguments(ListArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ListArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, AgencyPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List agencies (agency systems see their own)."""
@@ -132,7 +132,7 @@ class Agencies(MethodView):
 
     @common.require_roles(Role.ADMIN)
     @common.idempotent
-    @blp.arguments(CreateAgencySchema)
+    @blp.arguments(CreateAgencySchema())
     @blp.response(201, AgencySchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Register an agency (a ward or department one-stop desk)."""
@@ -164,7 +164,7 @@ class AgencyByCode(MethodView):
 @blp.route("/post-offices")
 class PostOffices(MethodView):
     @common.require_roles(*ANY_CLIENT)
-    @blp.arguments(ListArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ListArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, PostOfficePageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List post offices."""
@@ -175,7 +175,7 @@ class PostOffices(MethodView):
 
     @common.require_roles(Role.ADMIN)
     @common.idempotent
-    @blp.arguments(CreatePostOfficeSchema)
+    @blp.arguments(CreatePostOfficeSchema())
     @blp.response(201, PostOfficeSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Register a post office and the wards it serves (each ward by one office at most)."""

@@ -80,7 +80,7 @@ def present_endpoint(endpoint: WebhookEndpoint, secret: str | None = None) -> di
 class WebhookEndpoints(MethodView):
     @common.require_roles(*SUBSCRIBERS)
     @common.idempotent
-    @blp.arguments(CreateEndpointSchema)
+    @blp.arguments(CreateEndpointSchema())
     @blp.response(201, EndpointSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Register an endpoint for your client; the signing secret is shown this once."""
@@ -113,7 +113,7 @@ class WebhookEndpointById(MethodView):
 @blp.route("/<string:endpoint_id>/deliveries")
 class WebhookDeliveries(MethodView):
     @common.require_roles(*SUBSCRIBERS)
-    @blp.arguments(DeliveryQueryArgsSchema, location="query")
+    @blp.arguments(DeliveryQueryArgsSchema(), location="query")
     @blp.response(200, DeliveryPageSchema)
     def get(self, args: dict[str, Any], endpoint_id: str) -> dict[str, Any]:
         """This endpoint's deliveries, newest first, with every attempt; pages by cursor."""
