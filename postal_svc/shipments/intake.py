@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,10 @@ from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
 from postal_svc.geo.places import nearest_ward, province_by_code, ward_by_code
 from postal_svc.geo.resolver import distance_m
 from postal_svc.pagination import Page, paginate
+from postal_svc.phones import InvalidPhone, normalize_vn_phone
 from postal_svc.shipments.addresses import (
     AddressInput, AddressResolver, ResolvedAddress, leave_unresolved)
+from postal_svc.shipments.attention import Attention, attention_condition
 from postal_svc.shipments.lifecycle import Kind, Status
 from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.pricing_facts import leg_pricing_facts
@@ -106,6 +108,10 @@ class OrderFilters:
     address_ambiguous: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    # The console's: one box for a tracking number, a dossier code or a phone number (any
+    # of them matches), and the attention lists of its Today page. The API sets neither.
+    search: str | None = None
+    attention: Attention | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +281,7 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *,
     dialect = session.get_bind().dialect.name
     statements = _INTAKE_STATEMENTS.get(dialect) or _build_intake_statements(dialect)
     # Like an ORM insert, columns intake does not set are NULL (or their default).
-    params = {**_column_defaults(), **values, "event_type": "created", "actor_role": actor_role}
+    params = {**_insert_defaults(), **values, "event_type": "created", "actor_role": actor_role}
     if len(statements) == 1:
         row = session.execute(statements[0], params).first()
         return (row[0], row[1]) if row is not None else None
@@ -302,12 +308,24 @@ def _column_defaults() -> dict[str, Any]:
     return defaults
 
 
+# Columns a new order never has a value for: intake leaves them to their NULL default, which
+# keeps the statement's parameters under psycopg's limit for caching the parsed query (50).
+NEVER_SET_AT_INTAKE = frozenset({"id", "delivered_at", "cash_collected_vnd", "cancelled_at",
+                                 "cancel_reason"})
+
+
+@lru_cache(maxsize=1)
+def _insert_defaults() -> dict[str, Any]:
+    return {k: v for k, v in _column_defaults().items() if k not in NEVER_SET_AT_INTAKE}
+
+
 def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
     orders, events = Order.__table__, TrackingEvent.__table__
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     order_insert = (
         upsert(orders)
-        .values({c.name: bindparam(c.name, type_=c.type) for c in orders.c if c.name != "id"})
+        .values({c.name: bindparam(c.name, type_=c.type) for c in orders.c
+                 if c.name not in NEVER_SET_AT_INTAKE})
         .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
         .returning(orders.c.id))
     # The created event repeats the order's own values under the same parameter names.
@@ -384,8 +402,11 @@ def get_order(session: Session, public_id: str, *, caller: Caller) -> Order:
 
 
 def list_orders(session: Session, filters: OrderFilters, *, caller: Caller, limit: int,
-                cursor: str | None) -> Page[Order]:
-    """Orders the caller may see, newest first, filtered, one page at a time."""
+                cursor: str | None, now: datetime | None = None) -> Page[Order]:
+    """Orders the caller may see, newest first, filtered, one page at a time.
+
+    `now` is the instant an `attention` filter is judged at (overdue is relative to it).
+    """
     stmt = scoped(select(Order), caller)
     equal = {"status": Order.status, "kind": Order.kind, "agency_code": Order.agency_code,
              "post_office_code": Order.post_office_code, "dossier_code": Order.dossier_code,
@@ -400,7 +421,30 @@ def list_orders(session: Session, filters: OrderFilters, *, caller: Caller, limi
         stmt = stmt.where(Order.created_at >= filters.created_from)
     if filters.created_to is not None:
         stmt = stmt.where(Order.created_at < filters.created_to)
+    if filters.search is not None:
+        stmt = stmt.where(_matches_search(filters.search))
+    if filters.attention is not None:
+        if now is None:
+            raise ValueError("an attention filter is judged at an instant: pass now")
+        stmt = stmt.where(attention_condition(filters.attention, now=now))
     return paginate(session, stmt, Order.id, limit=limit, cursor=cursor, descending=True)
+
+
+def _matches_search(text: str) -> ColumnElement[bool]:
+    """Orders whose tracking number, dossier code or citizen phone is `text`.
+
+    Exact matches only, each on an indexed column: a tracking number in any case and with
+    spaces, a dossier code as written, a phone in any Vietnamese form (0912 345 678,
+    +84912345678...).
+    """
+    text = text.strip()
+    matches = [Order.tracking_number == "".join(text.split()).upper(),
+               Order.dossier_code == text]
+    try:
+        matches.append(Order.citizen_phone == normalize_vn_phone(text))
+    except InvalidPhone:
+        pass
+    return or_(*matches)
 
 
 FINISHED = frozenset({Status.DELIVERED, Status.DELIVERED_TO_AGENCY, Status.RETURNED_TO_AGENCY,
