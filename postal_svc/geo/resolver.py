@@ -10,6 +10,7 @@ score almost as well but point at other wards make the answer ambiguous rather t
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -156,8 +157,15 @@ class _ProvinceChoice:
     names_new: bool = False  # the written name is that of the new province ("TP.HCM", not "Bình Dương")
 
 
+# Address parts (ward, district, province) read recently, per resolver. A government system
+# sends the same few spellings of its own wards again and again; only the street line differs,
+# and the line plays no part in reading the units.
+PARTS_CACHE_SIZE = 4096
+
+
 class AddressResolver:
-    """Resolves addresses against a gazetteer. Stateless after construction; safe to share between threads."""
+    """Resolves addresses against a gazetteer. Safe to share between threads: after
+    construction its only state is a memo of readings of address parts, which never change."""
 
     def __init__(
         self,
@@ -170,6 +178,7 @@ class AddressResolver:
         self.default_province_code = default_province_code
         self.street_radius_m = street_radius_m
         self._deletes: dict[str, tuple[str, ...]] | None = None
+        self._read_parts = lru_cache(maxsize=PARTS_CACHE_SIZE)(self._read)
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -207,11 +216,16 @@ class AddressResolver:
 
         if structured:
             parse_text, street_line = _compose(ward, district, province), (nfc(line) if line else None)
+            tokens, readings = self._read_parts(parse_text, default_code)
         else:
             parse_text, street_line = nfc(text or ""), None
-        tokens = tokenize(parse_text)[-_MAX_TOKENS:]
-        readings = self._readings(tokens, default_code)
-        return self._decide(readings, tokens, parse_text, street_line, structured, point)
+            tokens, readings = self._read(parse_text, default_code)
+        # _decide sorts its list: each call gets its own (the readings themselves are not changed).
+        return self._decide(list(readings), tokens, parse_text, street_line, structured, point)
+
+    def _read(self, parse_text: str, default_code: str) -> tuple[Sequence[Token], tuple[_Reading, ...]]:
+        tokens = tuple(tokenize(parse_text)[-_MAX_TOKENS:])
+        return tokens, tuple(self._readings(tokens, default_code))
 
     # -- reading the text ---------------------------------------------------------------------
     def _readings(self, tokens: Sequence[Token], default_code: str) -> list[_Reading]:
