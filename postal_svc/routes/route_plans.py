@@ -20,14 +20,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from postal_svc.access.service import Role
 from postal_svc.clock import isoformat_z
-from postal_svc.directory.couriers import get_courier
 from postal_svc.directory.service import PostOfficeNotFound, get_post_office
-from postal_svc.documents.route_manifest_pdf import ManifestRow, ManifestSheet, render_manifest_pdf
 from postal_svc.routes import common
 from postal_svc.routes.blueprint import Blueprint
 from postal_svc.routes.fields import CodeString, StrictInteger
 from postal_svc.routes.orders import lifecycle_policy
-from postal_svc.routing import planning
+from postal_svc.routing import manifests, planning
 from postal_svc.routing.models import RoutePlan
 
 log = logging.getLogger("postal_svc.routes.route_plans")
@@ -163,7 +161,7 @@ def _today() -> date:
 class OfficeRoutePlans(MethodView):
     @common.require_roles(*PLANNERS)
     @common.idempotent
-    @blp.arguments(CreateRoutePlanSchema)
+    @blp.arguments(CreateRoutePlanSchema())
     @blp.response(202, RoutePlanSchema)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Queue a route plan for the office's day; a worker process solves it."""
@@ -190,7 +188,7 @@ class RoutePlanById(MethodView):
         return present_plan(_plan(plan_id))
 
     @common.require_roles(*PLANNERS)
-    @blp.arguments(ChangeRoutePlanSchema)
+    @blp.arguments(ChangeRoutePlanSchema())
     @blp.response(200, RoutePlanSchema)
     def patch(self, data: dict[str, Any], plan_id: str) -> dict[str, Any]:
         """Move or lock orders to couriers; they stay there when the plan is re-optimised."""
@@ -247,34 +245,7 @@ class RoutePlanManifest(MethodView):
                   description="One A4 sheet per courier: stops in order, recipients, cash to collect.")
     def get(self, plan_id: str) -> Response:
         """Printable manifests of the plan."""
-        db_session = common.session()
         plan = _plan(plan_id)
-        office = get_post_office(db_session, plan.post_office_code)
-        orders = planning.orders_of_plan(db_session, plan)
-        sheets: dict[str, ManifestSheet] = {}
-        for route in (plan.result or {}).get("routes", []):
-            code = route["courier_code"]
-            if code not in sheets:
-                courier = get_courier(db_session, code)
-                sheets[code] = ManifestSheet(courier_code=code, courier_name=courier.name,
-                                             post_office_name=office.name,
-                                             plan_id=plan.public_id, day=plan.plan_date, rows=[])
-            for stop in route["stops"]:
-                for order_id in stop["order_ids"]:
-                    order = orders.get(order_id)
-                    if order is None:
-                        continue
-                    due = (order.price or {}).get("amount_due")
-                    cod = due if (order.payment_method == "cash_on_delivery"
-                                  and stop["kind"] == planning.DELIVER_RESULT) else None
-                    sheets[code].rows.append(ManifestRow(
-                        trip=route["trip"], sequence=stop["sequence"], kind=stop["kind"],
-                        planned_arrival=stop["planned_arrival"],
-                        tracking_number=order.tracking_number,
-                        address=", ".join(p for p in (stop["address"], stop["ward"]) if p),
-                        recipient=order.citizen_name if stop["kind"] in (
-                            planning.DELIVER_RESULT, planning.PICKUP_DOSSIER) else stop["address"] or "",
-                        items=order.pieces, weight_g=order.weight_g, cod_vnd=cod))
-        pdf = render_manifest_pdf(list(sheets.values()))
+        pdf = manifests.manifest_pdf(common.session(), plan)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{plan.public_id}-manifest.pdf"'})
