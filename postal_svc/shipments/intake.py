@@ -228,7 +228,9 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
         raise _duplicate(existing)
     new_id, token_now = inserted
-    if token_now != token and draft.quote_id is None and price is not None:
+    # Also when the stale book could not price it at all (e.g. this process had cached the
+    # book from before the tariffs were loaded): the fresh one may.
+    if token_now != token and draft.quote_id is None:
         fresh = _price(session, facts, registered_at, quote_id=None, caller=caller,
                        order_public_id=public_id, now=now,
                        book=book_for(session, token_now or ""))
