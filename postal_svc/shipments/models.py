@@ -18,6 +18,9 @@ class Order(Base):
         Index("ix_orders_post_office_code_id", "post_office_code", "id"),
         Index("ix_orders_agency_code_id", "agency_code", "id"),
         Index("ix_orders_address_precision_id", "address_precision", "id"),
+        # Console reports: one office's orders in a range of registration or delivery time.
+        Index("ix_orders_post_office_code_registered_at", "post_office_code", "registered_at"),
+        Index("ix_orders_post_office_code_delivered_at", "post_office_code", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
