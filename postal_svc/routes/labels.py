@@ -10,6 +10,7 @@ from postal_svc.directory.service import get_agency
 from postal_svc.routes import common
 from postal_svc.routes.blueprint import Blueprint
 from postal_svc.shipments import intake
+from postal_svc.shipments.models import Order
 
 blp = Blueprint("labels", __name__, url_prefix="/api/v1/orders",
                 description="Printable labels for orders.")
@@ -22,19 +23,23 @@ class OrderLabel(MethodView):
                   description="An A6 PDF label with the S10 barcode (Code 128) and a QR code.")
     def get(self, order_id: str) -> Response:
         """The order's A6 label."""
-        db_session = common.session()
-        order = intake.get_order(db_session, order_id, caller=common.caller())
-        agency = get_agency(db_session, order.agency_code)
-        due = (order.price or {}).get("amount_due")
-        pdf = render_label_pdf(LabelData(
-            tracking_number=order.tracking_number, kind=order.kind, agency_name=agency.name,
-            dossier_code=order.dossier_code, recipient_name=order.citizen_name,
-            recipient_phone="0" + order.citizen_phone[3:] if order.citizen_phone.startswith("+84")
-            else order.citizen_phone,
-            address_line=order.address_line, ward_name=order.ward_name,
-            province_name=order.province_name, post_office_code=order.post_office_code,
-            weight_g=order.weight_g,
-            cash_to_collect_vnd=due if order.payment_method == "cash_on_delivery" else None,
-            tracking_url=f"{request.host_url.rstrip('/')}/track/{order.tracking_number}"))
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition": f'inline; filename="{order.tracking_number}.pdf"'})
+        order = intake.get_order(common.session(), order_id, caller=common.caller())
+        return label_response(order)
+
+
+def label_response(order: Order) -> Response:
+    """The order's A6 label as an inline PDF: the one builder the API and the console share."""
+    agency = get_agency(common.session(), order.agency_code)
+    due = (order.price or {}).get("amount_due")
+    pdf = render_label_pdf(LabelData(
+        tracking_number=order.tracking_number, kind=order.kind, agency_name=agency.name,
+        dossier_code=order.dossier_code, recipient_name=order.citizen_name,
+        recipient_phone="0" + order.citizen_phone[3:] if order.citizen_phone.startswith("+84")
+        else order.citizen_phone,
+        address_line=order.address_line, ward_name=order.ward_name,
+        province_name=order.province_name, post_office_code=order.post_office_code,
+        weight_g=order.weight_g,
+        cash_to_collect_vnd=due if order.payment_method == "cash_on_delivery" else None,
+        tracking_url=f"{request.host_url.rstrip('/')}/track/{order.tracking_number}"))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{order.tracking_number}.pdf"'})
