@@ -29,6 +29,15 @@ from bench.harness import (  # noqa: E402
 LUA = r"""
 local counter = 0
 local prefix = "%(prefix)s"
+-- Citizens of many wards, old (pre-2025) and new names, each at their own house number.
+local places = {
+  {"Phường Linh Trung", "Thành phố Thủ Đức"}, {"Phường Linh Xuân", ""},
+  {"Phường Trường Thạnh", "Thành phố Thủ Đức"}, {"Phường Hiệp Bình Chánh", "Thành phố Thủ Đức"},
+  {"Phường Bến Nghé", "Quận 1"}, {"Phường Tân Định", "Quận 1"}, {"Phường Sài Gòn", ""},
+  {"Phường 7", "Quận 3"}, {"Phường Võ Thị Sáu", "Quận 3"}, {"Phường 12", "Quận Gò Vấp"},
+  {"Phường Bình Thạnh", ""}, {"Phường 25", "Quận Bình Thạnh"}, {"Phường Tân Sơn Nhất", ""},
+  {"Phường 2", "Quận Tân Bình"}, {"Phường Thủ Dầu Một", ""}, {"Phường An Khánh", ""},
+}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
@@ -37,7 +46,9 @@ function setup(thread)
 end
 request = function()
   counter = counter + 1
-  local body = string.format([[{"kind":"result_delivery","agency_code":"UBND-LINHTRUNG","dossier_code":"%%s-%%s-%%d","procedure_code":"1.001193","procedure_name":"Đăng ký khai sinh","channel":"online_public_service","citizen":{"name":"Nguyễn Văn An","phone":"0903123456","address":{"line":"12 Đường số 7","ward":"Phường Linh Trung","district":"Thành phố Thủ Đức","province":"Thành phố Hồ Chí Minh"}},"parcel":{"weight_grams":150,"pieces":1,"contents":"Giấy khai sinh"},"payer":"citizen","payment_method":"online"}]], prefix, tid, counter)
+  local place = places[(counter %% #places) + 1]
+  local district = place[2] ~= "" and string.format([[,"district":"%%s"]], place[2]) or ""
+  local body = string.format([[{"kind":"result_delivery","agency_code":"UBND-LINHTRUNG","dossier_code":"%%s-%%s-%%d","procedure_code":"1.001193","procedure_name":"Đăng ký khai sinh","channel":"online_public_service","citizen":{"name":"Nguyễn Văn An","phone":"0903123456","address":{"line":"%%d Đường số 7","ward":"%%s"%%s,"province":"Thành phố Hồ Chí Minh"}},"parcel":{"weight_grams":150,"pieces":1,"contents":"Giấy khai sinh"},"payer":"citizen","payment_method":"online"}]], prefix, tid, counter, counter %% 400 + 1, place[1], district)
   return wrk.format(nil, "%(path)s", nil, body)
 end
 """

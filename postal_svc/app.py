@@ -1,8 +1,8 @@
 """The one place that wires the application together (no I/O happens here)."""
 from __future__ import annotations
 
+import random
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,14 +133,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _request_id() -> None:
         sent = request.headers.get("X-Request-Id", "")
-        g.request_id = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        g.request_id = sent if _REQUEST_ID.fullmatch(sent) else new_request_id()
 
     @app.after_request
     def _echo_request_id(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id") or uuid.uuid4().hex
+        response.headers["X-Request-Id"] = g.get("request_id") or new_request_id()
         return response
 
     return app
+
+
+def new_request_id() -> str:
+    """128 random bits as hex, for correlating log lines (not a secret). From the process's
+    Mersenne Twister, reseeded in every forked worker: os.urandom, which uuid4 reads, costs a
+    system call that showed up at a tenth of a millisecond per request here."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def build_address_resolver(settings: Settings) -> ChainAddressResolver:
