@@ -1,6 +1,7 @@
 """Settings read from POSTAL_* environment variables, with embedded defaults."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -11,6 +12,22 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 
 ENVIRONMENTS = ("development", "test", "production")
+
+SPEED_PROFILE_KEYS = ("circuity", "offpeak_centre_kmh", "offpeak_outer_kmh", "peak_centre_kmh",
+                      "peak_outer_kmh")
+DEFAULT_SPEED_PROFILES: dict[str, dict[str, float]] = {
+    # Illustrative HCMC figures (DOMAIN.md), to be calibrated: road metres per straight-line
+    # metre, and km/h in the centre and outside it, off-peak and at peak (07-09, 16:30-18:30).
+    "motorbike": {"circuity": 1.35, "offpeak_centre_kmh": 20.0, "offpeak_outer_kmh": 25.0,
+                  "peak_centre_kmh": 15.0, "peak_outer_kmh": 20.0},
+    "bicycle": {"circuity": 1.3, "offpeak_centre_kmh": 11.0, "offpeak_outer_kmh": 13.0,
+                "peak_centre_kmh": 9.0, "peak_outer_kmh": 11.0},
+    "walking": {"circuity": 1.25, "offpeak_centre_kmh": 4.5, "offpeak_outer_kmh": 4.5,
+                "peak_centre_kmh": 4.0, "peak_outer_kmh": 4.5},
+    "car": {"circuity": 1.4, "offpeak_centre_kmh": 18.0, "offpeak_outer_kmh": 30.0,
+            "peak_centre_kmh": 10.0, "peak_outer_kmh": 18.0},
+}
+"""Couriers' named speed profiles; POSTAL_SPEED_PROFILES (JSON) changes or adds to them."""
 
 
 def _default_database_url() -> str:
@@ -111,6 +128,11 @@ class Settings:
     planner_max_time_limit_s: int = 300
     # How often the scheduler looks for queued plans (0: it does not; the web pool solves them).
     scheduler_plans_seconds: int = 0
+    # Couriers' speed profiles: a JSON object {name: {key: number}} over DEFAULT_SPEED_PROFILES
+    # (keys: SPEED_PROFILE_KEYS; a new name starts from the default profile's figures), and the
+    # profile of a courier who has none.
+    speed_profiles: str = ""
+    default_speed_profile: str = "motorbike"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -159,6 +181,35 @@ class Settings:
             raise ValueError("POSTAL_PLANNER_MAX_WORKERS must be 1 or more")
         if self.planner_inline and self.environment == "production":
             raise ValueError("POSTAL_PLANNER_INLINE solves in the request thread: tests only")
+        if self.default_speed_profile not in self.travel_profiles():
+            raise ValueError("POSTAL_DEFAULT_SPEED_PROFILE must name a speed profile")
+
+    def travel_profiles(self) -> dict[str, dict[str, float]]:
+        """Every named speed profile with its figures: the defaults, then POSTAL_SPEED_PROFILES.
+        Raises ValueError when the JSON is malformed or a figure is not a positive number."""
+        profiles = {name: dict(figures) for name, figures in DEFAULT_SPEED_PROFILES.items()}
+        try:
+            extra = json.loads(self.speed_profiles) if self.speed_profiles.strip() else {}
+        except ValueError:
+            raise ValueError("POSTAL_SPEED_PROFILES must be a JSON object") from None
+        if not isinstance(extra, dict):
+            raise ValueError("POSTAL_SPEED_PROFILES must be a JSON object")
+        base = DEFAULT_SPEED_PROFILES["motorbike"]
+        for name, figures in extra.items():
+            if not isinstance(name, str) or not name or len(name) > 32 or not isinstance(figures, dict):
+                raise ValueError(f"POSTAL_SPEED_PROFILES: {name!r} must name an object of figures")
+            unknown = set(figures) - set(SPEED_PROFILE_KEYS)
+            if unknown:
+                raise ValueError(f"POSTAL_SPEED_PROFILES: {name}: unknown keys {sorted(unknown)}")
+            merged = {**profiles.get(name, base), **figures}
+            for key, value in merged.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
+                        or value != value or value == float("inf"):
+                    raise ValueError(f"POSTAL_SPEED_PROFILES: {name}.{key} must be a positive number")
+            if merged["circuity"] < 1:
+                raise ValueError(f"POSTAL_SPEED_PROFILES: {name}.circuity must be 1 or more")
+            profiles[name] = {k: float(v) for k, v in merged.items()}
+        return profiles
 
     @property
     def payments_enabled(self) -> bool:

@@ -1,13 +1,14 @@
 """Couriers as reference data: who rides for which post office, with what capacity and shifts."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from postal_svc.config import DEFAULT_SPEED_PROFILES
 from postal_svc.db import Base, JSONType, UTCDateTime
 from postal_svc.directory.service import (
     AlreadyExists, DEFAULT_OFFICE_HOURS, InvalidOfficeHours, check_office_hours,
@@ -28,6 +29,7 @@ class Courier(Base):
     capacity_g: Mapped[int] = mapped_column(Integer)
     # [["07:30","11:30"],["13:00","17:00"]]: Vietnam time; lunch splits the day into two trips.
     shifts: Mapped[list[list[str]]] = mapped_column(JSONType)
+    # A named speed profile (motorbike, bicycle, walking, car, ...; settings); None: the default.
     speed_profile: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
     # The API client whose key this courier uses (so a courier's key maps to the courier).
@@ -45,11 +47,11 @@ class InvalidCourier(RuleViolation):
     code = "invalid_courier"
 
 
-SPEED_PROFILES = ("hcmc_default",)
-"""Named speed profiles the planner knows; None means the default."""
+SPEED_PROFILES = tuple(DEFAULT_SPEED_PROFILES)
+"""The built-in speed profiles; settings may add more (the caller passes the names it knows)."""
 
 
-def _check(data: dict[str, Any]) -> dict[str, Any]:
+def _check(data: dict[str, Any], profiles: Collection[str] = SPEED_PROFILES) -> dict[str, Any]:
     out = dict(data)
     if "capacity_kg" in out:
         kg = out.pop("capacity_kg")
@@ -63,9 +65,9 @@ def _check(data: dict[str, Any]) -> dict[str, Any]:
         if not out["shifts"]:
             raise InvalidCourier("A courier needs at least one shift.",
                                  errors={"shifts": ["At least one shift."]})
-    if out.get("speed_profile") not in (None, *SPEED_PROFILES):
+    if out.get("speed_profile") not in (None, *profiles):
         raise InvalidCourier("Unknown speed profile.",
-                             errors={"speed_profile": [f"One of: {', '.join(SPEED_PROFILES)}."]})
+                             errors={"speed_profile": [f"One of: {', '.join(sorted(profiles))}."]})
     return out
 
 
@@ -85,10 +87,12 @@ def _check_client(session: Session, client_id: int | None, courier_code: str) ->
                              errors={"client_id": [f"Used by {taken}."]})
 
 
-def create_courier(session: Session, data: dict[str, Any], *, now: datetime) -> Courier:
+def create_courier(session: Session, data: dict[str, Any], *, now: datetime,
+                   speed_profiles: Collection[str] = SPEED_PROFILES) -> Courier:
     """Register a courier of an existing post office. Raises AlreadyExists (409),
-    PostOfficeNotFound (404, as a 422 field error), InvalidCourier (422)."""
-    checked = _check({"shifts": DEFAULT_OFFICE_HOURS, **data})
+    PostOfficeNotFound (404, as a 422 field error), InvalidCourier (422; also for a speed
+    profile not among ``speed_profiles``)."""
+    checked = _check({"shifts": DEFAULT_OFFICE_HOURS, **data}, speed_profiles)
     if session.get(Courier, checked["code"]) is not None:
         raise AlreadyExists(f"Courier {checked['code']!r} already exists.",
                             errors={"code": ["Already exists."]})
@@ -117,10 +121,12 @@ def get_courier(session: Session, code: str, *, offices: frozenset[str] | None =
     return courier
 
 
-def update_courier(session: Session, code: str, changes: dict[str, Any], *, now: datetime) -> Courier:
-    """Change a courier's details (a courier never changes post office here: make a new one)."""
+def update_courier(session: Session, code: str, changes: dict[str, Any], *, now: datetime,
+                   speed_profiles: Collection[str] = SPEED_PROFILES) -> Courier:
+    """Change a courier's details (a courier never changes post office here: make a new one).
+    Raises CourierNotFound, InvalidCourier (as create_courier)."""
     courier = get_courier(session, code)
-    checked = _check(changes)
+    checked = _check(changes, speed_profiles)
     if "client_id" in checked:
         _check_client(session, checked["client_id"], code)
     for name, value in checked.items():

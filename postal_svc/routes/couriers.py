@@ -27,7 +27,8 @@ class CourierFields(Schema):
     capacity_kg = fields.Float(allow_nan=False, validate=validate.Range(0.001, 1_000),
                                metadata={"description": "Kilograms per trip (stored as grams)."})
     shifts = Shifts
-    speed_profile = fields.String(allow_none=True, validate=validate.OneOf(service.SPEED_PROFILES))
+    speed_profile = fields.String(allow_none=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": "motorbike (default), bicycle, walking, car, or one the settings add."})
     active = fields.Boolean()
     client_id = StrictInteger(allow_none=True, validate=validate.Range(1),
                               metadata={"description": "The courier client whose key this courier uses."})
@@ -67,6 +68,10 @@ class CourierPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+def _speed_profiles() -> list[str]:
+    return sorted(common.settings().travel_profiles())
+
+
 def present_courier(courier: service.Courier) -> dict[str, Any]:
     return {"code": courier.code, "name": courier.name,
             "post_office_code": courier.post_office_code,
@@ -100,7 +105,8 @@ class Couriers(MethodView):
     @blp.response(201, CourierSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Register a courier of a post office."""
-        return present_courier(service.create_courier(common.session(), data, now=common.now()))
+        return present_courier(service.create_courier(common.session(), data, now=common.now(),
+                                                      speed_profiles=_speed_profiles()))
 
 
 @blp.route("/<string:code>")
@@ -118,6 +124,7 @@ class CourierByCode(MethodView):
     def patch(self, changes: dict[str, Any], code: str) -> dict[str, Any]:
         """Change a courier's capacity, shifts, activity or key."""
         db_session = common.session()
-        courier = service.update_courier(db_session, code, changes, now=common.now())
+        courier = service.update_courier(db_session, code, changes, now=common.now(),
+                                         speed_profiles=_speed_profiles())
         db_session.commit()
         return present_courier(courier)

@@ -61,12 +61,14 @@ def dispatch_plan(public_id: str) -> None:
     plan the pool cannot take stays queued for `postal-svc plans run-queued`."""
     conf = common.settings()
     if conf.planner_inline:
-        planning.solve_plan(common.database(), public_id)
+        planning.solve_plan(common.database(), public_id,
+                            speeds=planning.SpeedProfiles.from_settings(conf))
         return
     for _ in range(2):
         try:
             _planner_pool(conf.planner_max_workers).submit(
-                planning.run_plan_in_process, conf.database_url, public_id)
+                planning.run_plan_in_process, conf.database_url, public_id,
+                conf.speed_profiles, conf.default_speed_profile)
             return
         except BrokenProcessPool:
             _reset_pool()
@@ -95,8 +97,15 @@ class OrderCourierSchema(Schema):
     courier_code = CodeString(required=True, max_length=32)
 
 
+class MoveSchema(OrderCourierSchema):
+    trip = CodeString(max_length=16, metadata={
+        "description": "The courier's trip (t1, t2, ... one per shift); default: the cheapest."})
+    position = StrictInteger(validate=validate.Range(1, 10_000), metadata={
+        "description": "1-based place of the stop in the trip; default: the cheapest feasible."})
+
+
 class ChangeRoutePlanSchema(Schema):
-    moves = fields.List(fields.Nested(OrderCourierSchema), load_default=list,
+    moves = fields.List(fields.Nested(MoveSchema), load_default=list,
                         validate=validate.Length(max=2000))
     locks = fields.List(fields.Nested(OrderCourierSchema), load_default=list,
                         validate=validate.Length(max=2000))
@@ -191,10 +200,12 @@ class RoutePlanById(MethodView):
     @blp.arguments(ChangeRoutePlanSchema())
     @blp.response(200, RoutePlanSchema)
     def patch(self, data: dict[str, Any], plan_id: str) -> dict[str, Any]:
-        """Move or lock orders to couriers; they stay there when the plan is re-optimised."""
+        """Move orders to couriers (at once: routes, times and totals follow) or lock them;
+        either way they stay with those couriers when the plan is re-optimised."""
         db_session = common.session()
         plan = planning.change_plan(db_session, _plan(plan_id), moves=data["moves"],
-                                    locks=data["locks"], now=common.now())
+                                    locks=data["locks"], now=common.now(),
+                                    speeds=planning.SpeedProfiles.from_settings(common.settings()))
         db_session.commit()
         return present_plan(plan)
 

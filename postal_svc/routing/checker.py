@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
-from postal_svc.routing.matrix import DistanceMatrix, TravelTable
+from postal_svc.routing.matrix import DistanceMatrix, ProfileMatrices, TravelTable, matrix_for
 from postal_svc.routing.model import Load, Problem, Route, Solution, StopKind
 
 
@@ -34,8 +34,10 @@ class Violation:
     stop_id: str | None = None
 
 
-def check_solution(problem: Problem, solution: Solution, matrix: DistanceMatrix) -> list[Violation]:
-    """Every rule a plan must keep; an empty list means the plan is feasible."""
+def check_solution(problem: Problem, solution: Solution,
+                   matrix: DistanceMatrix | ProfileMatrices) -> list[Violation]:
+    """Every rule a plan must keep; an empty list means the plan is feasible. Each trip is
+    timed with its courier's speed profile when ``matrix`` has one matrix per profile."""
     out: list[Violation] = []
     stops = problem.stop_by_id()
     index = {s.id: i + 1 for i, s in enumerate(problem.stops)}  # 0 is the depot
@@ -45,7 +47,7 @@ def check_solution(problem: Problem, solution: Solution, matrix: DistanceMatrix)
     for p in problem.pairs:
         partner[p.pickup_id] = (p.delivery_id, "pickup")
         partner[p.delivery_id] = (p.pickup_id, "delivery")
-    tables: dict[tuple[int, int], TravelTable] = {}
+    tables: dict[tuple[str | None, int, int], TravelTable] = {}
 
     # -- every stop exactly once, planned or unassigned
     seen = Counter(solution.assigned_ids())
@@ -105,10 +107,15 @@ def check_solution(problem: Problem, solution: Solution, matrix: DistanceMatrix)
             continue
         if any(v.stop_id not in stops for v in r.visits):
             continue  # already reported; times cannot be recomputed
-        span = (trip.start_s, trip.end_s)
-        if span not in tables:
-            tables[span] = matrix.table(points, during=span)
-        dist, dur = tables[span].distance_m, tables[span].duration_s
+        timing = (courier.profile, trip.start_s, trip.end_s)
+        if timing not in tables:
+            try:
+                source = matrix_for(matrix, courier.profile)
+            except KeyError:
+                out.append(Violation(ViolationKind.COURIER, f"unknown speed profile {courier.profile!r}", r.courier_id, r.trip_id))
+                continue
+            tables[timing] = source.table(points, during=(trip.start_s, trip.end_s))
+        dist, dur = tables[timing].distance_m, tables[timing].duration_s
 
         def v_(kind: ViolationKind, detail: str, stop_id: str | None = None, r: Route = r) -> None:
             out.append(Violation(kind, detail, r.courier_id, r.trip_id, stop_id))

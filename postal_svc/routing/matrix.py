@@ -1,7 +1,7 @@
 """Distance and travel-time matrices: haversine x circuity with a speed profile, planar, or OSRM."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -94,6 +94,17 @@ class SpeedProfile:
         return centre, outer
 
 
+    @classmethod
+    def hcmc(cls, *, offpeak_centre_kmh: float, offpeak_outer_kmh: float, peak_centre_kmh: float,
+             peak_outer_kmh: float) -> SpeedProfile:
+        """Other speeds on the HCMC peak bands and centre zone of ``hcmc_default``."""
+        base = cls.hcmc_default()
+        return cls(offpeak_centre_kmh=offpeak_centre_kmh, offpeak_outer_kmh=offpeak_outer_kmh,
+                   bands=tuple(SpeedBand(b.start_s, b.end_s, peak_centre_kmh, peak_outer_kmh)
+                               for b in base.bands),
+                   centre=base.centre)
+
+
 def haversine_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
     """Great-circle distance in metres; broadcasts over numpy arrays."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
@@ -161,6 +172,42 @@ class PlanarMatrix:
             distance_m=rnd(dist).astype(np.int64),
             duration_s=rnd(dist / self.speed).astype(np.int64),
         )
+
+
+@dataclass(frozen=True)
+class ProfileMatrices:
+    """One matrix per named speed profile (motorbike, bicycle, ...); a courier's profile picks
+    the durations (and road distances) of its trips. ``None`` names the default profile."""
+
+    matrices: Mapping[str, DistanceMatrix]
+    default: str
+
+    def __post_init__(self) -> None:
+        if self.default not in self.matrices:
+            raise ValueError(f"default profile {self.default!r} has no matrix")
+
+    def for_profile(self, name: str | None) -> DistanceMatrix:
+        """The profile's matrix; KeyError for a name it does not know."""
+        return self.matrices[self.default if name is None else name]
+
+    @classmethod
+    def haversine(cls, figures: Mapping[str, Mapping[str, float]], default: str) -> ProfileMatrices:
+        """Haversine matrices from figures per profile: ``circuity``, ``offpeak_centre_kmh``,
+        ``offpeak_outer_kmh``, ``peak_centre_kmh``, ``peak_outer_kmh`` (HCMC bands and centre)."""
+        return cls({name: HaversineMatrix(
+            circuity=float(f["circuity"]),
+            speeds=SpeedProfile.hcmc(
+                offpeak_centre_kmh=float(f["offpeak_centre_kmh"]),
+                offpeak_outer_kmh=float(f["offpeak_outer_kmh"]),
+                peak_centre_kmh=float(f["peak_centre_kmh"]), peak_outer_kmh=float(f["peak_outer_kmh"])))
+            for name, f in figures.items()}, default)
+
+
+def matrix_for(matrix: DistanceMatrix | ProfileMatrices, profile: str | None) -> DistanceMatrix:
+    """The matrix a courier of ``profile`` travels by: a plain matrix serves every profile."""
+    if isinstance(matrix, ProfileMatrices):
+        return matrix.for_profile(profile)
+    return matrix
 
 
 class OsrmError(RuntimeError):

@@ -125,11 +125,13 @@ class Trip:
 
 @dataclass(frozen=True)
 class Courier:
-    """A courier (a motorbike) with one or more trips a day; capacity holds per trip."""
+    """A courier with one or more trips a day; capacity holds per trip. ``profile`` names the
+    speed profile the courier travels by (motorbike, bicycle, ...; None: the default one)."""
 
     id: str
     trips: tuple[Trip, ...]
     capacity: Load = Load(40, 30_000)
+    profile: str | None = None
 
 
 @dataclass(frozen=True)

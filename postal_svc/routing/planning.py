@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,16 +21,18 @@ from sqlalchemy.orm import Session
 
 from postal_svc.access.service import Caller
 from postal_svc.clock import isoformat_z, utcnow
+from postal_svc.config import DEFAULT_SPEED_PROFILES, Settings
 from postal_svc.db import Database
 from postal_svc.directory.couriers import Courier as CourierRecord
 from postal_svc.directory.couriers import couriers_of
 from postal_svc.directory.models import Agency, PostOffice
 from postal_svc.directory.service import get_post_office
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
+from postal_svc.routing import edits
 from postal_svc.routing.checker import check_solution
-from postal_svc.routing.matrix import HaversineMatrix
+from postal_svc.routing.matrix import DistanceMatrix, ProfileMatrices
 from postal_svc.routing.model import (
-    AssignmentLock, Courier, Depot, Load, PairedRequest, Problem, Solution, Stop, StopKind,
+    AssignmentLock, Courier, Depot, Load, PairedRequest, Problem, Route, Solution, Stop, StopKind,
     TimeWindow, Trip, UnassignedReason, hhmm)
 from postal_svc.routing.models import FAILED, PUBLISHED, QUEUED, READY, SOLVING, RoutePlan
 from postal_svc.routing.solver import PlanCheckFailed, Progress, PyVRPSolver
@@ -82,6 +84,31 @@ class PlanningPolicy:
     coordinate_decimals: int = 5
 
 
+LEGACY_SPEED_PROFILES = {"hcmc_default": None}
+"""Profile names couriers were once stored with, and what they mean now (None: the default)."""
+
+
+@dataclass(frozen=True)
+class SpeedProfiles:
+    """Couriers' named speed profiles (figures as in ``config.DEFAULT_SPEED_PROFILES``) and the
+    profile of a courier who names none. A plan stores the figures it was solved with, so its
+    later edits are timed with the same matrices."""
+
+    figures: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_SPEED_PROFILES)
+    default: str = "motorbike"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SpeedProfiles:
+        return cls(settings.travel_profiles(), settings.default_speed_profile)
+
+    def matrices(self) -> ProfileMatrices:
+        return ProfileMatrices.haversine(self.figures, self.default)
+
+    def name_of(self, profile: str | None) -> str:
+        """The profile a courier stored with ``profile`` travels by."""
+        return self.default if profile is None else profile
+
+
 # -- plain inputs ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -119,6 +146,7 @@ class CourierFacts:
     capacity_items: int
     capacity_g: int
     shifts: tuple[tuple[str, str], ...]
+    speed_profile: str | None = None  # None: the default profile
 
 
 @dataclass
@@ -257,14 +285,19 @@ def build_problem(depot: tuple[float, float], couriers: Sequence[CourierFacts],
                          info.agency_code), lock)
         requests.append(PairedRequest(pid, pid + "a", pid + "b"))
 
-    fleet = tuple(
-        Courier(id=c.code,
-                trips=tuple(Trip(f"t{i}", hhmm(a), hhmm(b)) for i, (a, b) in enumerate(c.shifts, 1)),
-                capacity=Load(c.capacity_items, c.capacity_g))
-        for c in couriers)
+    fleet = fleet_of(couriers)
     problem = Problem(depot=Depot("depot", depot), couriers=fleet, stops=tuple(stops),
                       pairs=tuple(requests), assignment_locks=tuple(a_locks))
     return BuiltProblem(problem=problem, stops=infos, unassigned=unassigned)
+
+
+def fleet_of(couriers: Sequence[CourierFacts]) -> tuple[Courier, ...]:
+    """The couriers as the planner sees them: one trip per shift (t1, t2, ...)."""
+    return tuple(
+        Courier(id=c.code,
+                trips=tuple(Trip(f"t{i}", hhmm(a), hhmm(b)) for i, (a, b) in enumerate(c.shifts, 1)),
+                capacity=Load(c.capacity_items, c.capacity_g), profile=c.speed_profile)
+        for c in couriers)
 
 
 # -- reading the database --------------------------------------------------------------------
@@ -289,15 +322,32 @@ def plannable_orders(session: Session, post_office_code: str) -> list[Order]:
         .order_by(Order.id)))
 
 
-def load_problem(session: Session, plan: RoutePlan, policy: PlanningPolicy = PlanningPolicy()) -> BuiltProblem:
-    """The plan's problem from the database as it is now."""
+def courier_facts(session: Session, plan: RoutePlan,
+                  profiles: Collection[str] | None = None) -> list[CourierFacts]:
+    """The plan's couriers as they are now. Raises InvalidRoutePlan when one rides by a speed
+    profile not among ``profiles`` (None: any name is taken)."""
+    records = couriers_of(session, plan.post_office_code, plan.courier_codes)
+    couriers = [CourierFacts(c.code, c.capacity_items, c.capacity_g,
+                             tuple((a, b) for a, b in c.shifts),
+                             LEGACY_SPEED_PROFILES.get(c.speed_profile or "", c.speed_profile))
+                for c in records]
+    unknown = sorted(f"{c.code} ({c.speed_profile})" for c in couriers
+                     if profiles is not None and c.speed_profile not in (None, *profiles))
+    if unknown:
+        raise InvalidRoutePlan("Some couriers ride by a speed profile that is not configured.",
+                               errors={"couriers": [f"Unknown speed profile: {', '.join(unknown)}."]})
+    return couriers
+
+
+def load_problem(session: Session, plan: RoutePlan, policy: PlanningPolicy = PlanningPolicy(),
+                 profiles: Collection[str] | None = None) -> BuiltProblem:
+    """The plan's problem from the database as it is now (``profiles``: the speed profiles
+    couriers may name; see ``courier_facts``)."""
     office = get_post_office(session, plan.post_office_code)
     if office.lat is None or office.lon is None:
         raise InvalidRoutePlan("The post office has no location to start routes from.",
                                errors={"post_office_code": ["No lat/lon."]})
-    records = couriers_of(session, plan.post_office_code, plan.courier_codes)
-    couriers = [CourierFacts(c.code, c.capacity_items, c.capacity_g,
-                             tuple((a, b) for a, b in c.shifts)) for c in records]
+    couriers = courier_facts(session, plan, profiles)
     orders = [_facts(o, plan.plan_date) for o in plannable_orders(session, plan.post_office_code)]
     codes = {o.agency_code for o in orders}
     agencies = {a.code: AgencyFacts(a.code, a.name, a.lat, a.lon, office_windows(a.office_hours))
@@ -314,28 +364,44 @@ def _instant(day: date, seconds: int) -> str:
     return isoformat_z(start + timedelta(seconds=seconds))
 
 
+def _stop_facts(info: StopInfo, stop: Stop, day: date) -> dict[str, Any]:
+    """What a stop of the stored plan says whatever its place in a route."""
+    return {"stop_id": stop.id, "kind": info.kind, "order_ids": info.order_ids,
+            "address": info.address, "ward": info.ward, "agency_code": info.agency_code,
+            "lat": info.lat, "lon": info.lon,
+            "windows": [{"start": _instant(day, w.start_s), "end": _instant(day, w.end_s)}
+                        for w in stop.windows],
+            "service_s": stop.service_s,
+            "load": {"items": stop.load.items, "weight_g": stop.load.weight_g}}
+
+
+def _route_document(r: Route, facts: Mapping[str, dict[str, Any]], day: date) -> dict[str, Any]:
+    visits = [{"sequence": seq, **facts[v.stop_id],
+               "planned_arrival": _instant(day, v.arrival_s),
+               "service_start": _instant(day, v.start_s),
+               "load_after": {"items": v.load_after.items, "weight_g": v.load_after.weight_g}}
+              for seq, v in enumerate(r.visits, 1)]
+    return {"courier_code": r.courier_id, "trip": r.trip_id,
+            "depart_at": _instant(day, r.depart_s), "return_at": _instant(day, r.return_s),
+            "start_load": {"items": r.start_load.items, "weight_g": r.start_load.weight_g},
+            "distance_m": r.distance_m, "duration_s": r.duration_s, "stops": visits}
+
+
+def _totals(routes: Sequence[dict[str, Any]], unassigned: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {"distance_m": sum(r["distance_m"] for r in routes),
+            "duration_s": sum(r["duration_s"] for r in routes),
+            "routes": len(routes),
+            "orders_planned": len({oid for r in routes for s in r["stops"] for oid in s["order_ids"]}),
+            "orders_unassigned": len(unassigned)}
+
+
 def solution_document(built: BuiltProblem, solution: Solution, day: date) -> dict[str, Any]:
     """routes, unassigned and totals as stored and served."""
     stops = built.problem.stop_by_id()
-    routes = []
-    for r in sorted(solution.routes, key=lambda r: (r.courier_id, r.depart_s)):
-        visits = []
-        for seq, v in enumerate(r.visits, 1):
-            info, stop = built.stops[v.stop_id], stops[v.stop_id]
-            visits.append({
-                "sequence": seq, "stop_id": v.stop_id, "kind": info.kind,
-                "order_ids": info.order_ids, "address": info.address, "ward": info.ward,
-                "agency_code": info.agency_code, "lat": info.lat, "lon": info.lon,
-                "planned_arrival": _instant(day, v.arrival_s),
-                "service_start": _instant(day, v.start_s),
-                "windows": [{"start": _instant(day, w.start_s), "end": _instant(day, w.end_s)}
-                            for w in stop.windows],
-                "load_after": {"items": v.load_after.items, "weight_g": v.load_after.weight_g},
-            })
-        routes.append({"courier_code": r.courier_id, "trip": r.trip_id,
-                       "depart_at": _instant(day, r.depart_s), "return_at": _instant(day, r.return_s),
-                       "start_load": {"items": r.start_load.items, "weight_g": r.start_load.weight_g},
-                       "distance_m": r.distance_m, "duration_s": r.duration_s, "stops": visits})
+    facts = {sid: _stop_facts(built.stops[sid], stops[sid], day)
+             for r in solution.routes for sid in r.stop_ids}
+    routes = [_route_document(r, facts, day)
+              for r in sorted(solution.routes, key=lambda r: (r.courier_id, r.depart_s))]
     unassigned = list(built.unassigned)
     seen = {u["order_id"] for u in unassigned}
     for u in solution.unassigned:
@@ -346,11 +412,22 @@ def solution_document(built: BuiltProblem, solution: Solution, day: date) -> dic
             if order_id not in seen:
                 seen.add(order_id)
                 unassigned.append({"order_id": order_id, "reason": reason})
-    totals = {"distance_m": solution.distance_m, "duration_s": solution.duration_s,
-              "routes": len(routes),
-              "orders_planned": len({oid for r in routes for s in r["stops"] for oid in s["order_ids"]}),
-              "orders_unassigned": len(unassigned)}
-    return {"routes": routes, "unassigned": unassigned, "totals": totals}
+    return {"routes": routes, "unassigned": unassigned, "totals": _totals(routes, unassigned)}
+
+
+def plan_context(problem: Problem, speeds: SpeedProfiles | None) -> dict[str, Any]:
+    """What a stored plan keeps besides its routes so that edits need nothing else: the depot,
+    each courier's trips, capacity and speed profile, and the figures of those profiles."""
+    fleet = {c.id: {"trips": [[t.id, t.start_s, t.end_s] for t in c.trips],
+                    "capacity": {"items": c.capacity.items, "weight_g": c.capacity.weight_g},
+                    "profile": speeds.name_of(c.profile) if speeds else c.profile}
+             for c in problem.couriers}
+    context: dict[str, Any] = {"depot": list(problem.depot.location), "fleet": fleet}
+    if speeds is not None:
+        used = {f["profile"] for f in fleet.values()} | {speeds.default}
+        context["speeds"] = {"default": speeds.default,
+                             "profiles": {n: dict(speeds.figures[n]) for n in sorted(used)}}
+    return context
 
 
 # -- use cases -------------------------------------------------------------------------------
@@ -388,12 +465,20 @@ def get_route_plan(session: Session, public_id: str, *, offices: frozenset[str] 
     return plan
 
 
-def change_plan(session: Session, plan: RoutePlan, *, moves: Sequence[dict[str, str]],
-                locks: Sequence[dict[str, str]], now: datetime) -> RoutePlan:
-    """Pin orders to couriers. A move and a lock are both kept as a lock (the order stays with
-    that courier on the next re-optimisation); the stored routes change only when
-    re-optimised. Raises PlanNotEditable once published, InvalidRoutePlan for an order not in
-    the plan's office or a courier not in the plan."""
+def change_plan(session: Session, plan: RoutePlan, *, moves: Sequence[dict[str, Any]],
+                locks: Sequence[dict[str, str]], now: datetime,
+                speeds: SpeedProfiles | None = None,
+                policy: PlanningPolicy = PlanningPolicy()) -> RoutePlan:
+    """Move and lock orders. A move (``order_id``, ``courier_code``, optional ``trip`` and
+    1-based ``position``) takes effect at once on a ready plan: the order's stop (every order
+    at it, and its paired leg) leaves its route for the cheapest feasible place in that
+    courier's trip, both routes are re-timed and checked, and the totals follow. Moves and
+    locks are both kept as locks, so re-optimising leaves the orders with those couriers. An
+    order not on a route (unassigned, or the plan is not ready) is only locked. Raises
+    PlanNotEditable once published, InvalidRoutePlan for an order not in the plan's office or
+    a courier not in the plan, InvalidMove, MoveNotFeasible (``reason``: time_window,
+    capacity, shift); nothing changes then. ``speeds`` times plans stored before they kept
+    their own speed figures."""
     if plan.status == PUBLISHED:
         raise PlanNotEditable("A published plan cannot change.")
     wanted = {item["order_id"]: item["courier_code"] for item in [*locks, *moves]}
@@ -408,11 +493,107 @@ def change_plan(session: Session, plan: RoutePlan, *, moves: Sequence[dict[str, 
         errors["order_id"] = [f"Not an order of this post office: {', '.join(unknown)}."]
     if errors:
         raise InvalidRoutePlan("Some moves or locks cannot apply to this plan.", errors=errors)
+    if moves and plan.status == READY and (plan.result or {}).get("routes"):
+        result, carried = _apply_moves(session, plan, moves, speeds or SpeedProfiles(), policy)
+        plan.result = result
+        plan.totals = _totals(result["routes"], plan.unassigned or [])
+        wanted.update(carried)
     merged = {lock["order_id"]: lock["courier_code"] for lock in plan.locks or []}
     merged.update(wanted)
     plan.locks = [{"order_id": k, "courier_code": v} for k, v in sorted(merged.items())]
     session.flush()
     return plan
+
+
+_SCHEDULE_KEYS = ("sequence", "planned_arrival", "service_start", "load_after")
+
+
+def _apply_moves(session: Session, plan: RoutePlan, moves: Sequence[dict[str, Any]],
+                 speeds: SpeedProfiles, policy: PlanningPolicy) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stored result with ``moves`` applied (routing.edits), and order -> courier for every
+    order that moved with them."""
+    result = plan.result or {}
+    day = plan.plan_date
+    midnight = datetime(day.year, day.month, day.day, tzinfo=VIETNAM)
+
+    def seconds(instant: str) -> int:
+        return int((datetime.fromisoformat(instant) - midnight).total_seconds())
+
+    stops: list[Stop] = []
+    facts: dict[str, dict[str, Any]] = {}
+    trips: list[edits.TripPlan] = []
+    stop_of: dict[str, str] = {}
+    for route in result["routes"]:
+        before = Load(**route["start_load"])
+        for s in route["stops"]:
+            kind = StopKind.PICKUP if s["kind"] in (COLLECT_RESULT, PICKUP_DOSSIER) else StopKind.DELIVERY
+            after = Load(**s["load_after"])
+            # plans stored before stops kept their load and service time: read them back
+            load = Load(**s["load"]) if "load" in s else (
+                after - before if kind is StopKind.PICKUP else before - after)
+            service = s.get("service_s", policy.service_s
+                            + policy.extra_order_service_s * (len(s["order_ids"]) - 1))
+            before = after
+            stops.append(Stop(id=s["stop_id"], location=(s["lat"], s["lon"]), kind=kind, load=load,
+                              service_s=service, windows=tuple(
+                                  TimeWindow(seconds(w["start"]), seconds(w["end"])) for w in s["windows"])))
+            facts[s["stop_id"]] = {**{k: v for k, v in s.items() if k not in _SCHEDULE_KEYS},
+                                   "service_s": service,
+                                   "load": {"items": load.items, "weight_g": load.weight_g}}
+            for order_id in s["order_ids"]:
+                stop_of.setdefault(order_id, s["stop_id"])
+        trips.append(edits.TripPlan(route["courier_code"], route["trip"], seconds(route["depart_at"]),
+                                    tuple(s["stop_id"] for s in route["stops"])))
+    # the agency leg and the citizen leg of the same orders travel together, pickup first
+    first_leg = {}
+    for s in stops:
+        if s.kind is StopKind.PICKUP:
+            first_leg[(facts[s.id]["kind"], tuple(sorted(facts[s.id]["order_ids"])))] = s.id
+    second_of = {COLLECT_RESULT: DELIVER_RESULT, PICKUP_DOSSIER: DELIVER_DOSSIER}
+    pairs = []
+    for (kind, orders), pickup_id in first_leg.items():
+        delivery_id = next((d.id for d in stops if facts[d.id]["kind"] == second_of[kind]
+                            and tuple(sorted(facts[d.id]["order_ids"])) == orders), None)
+        if delivery_id is not None:
+            pairs.append(PairedRequest(pickup_id, pickup_id, delivery_id))
+
+    if "fleet" in result:
+        fleet = tuple(Courier(id=code, trips=tuple(Trip(t, a, b) for t, a, b in c["trips"]),
+                              capacity=Load(**c["capacity"]), profile=c["profile"])
+                      for code, c in result["fleet"].items())
+        depot = tuple(result["depot"])
+    else:  # a plan stored before plans kept their context: the couriers and office as now
+        fleet = fleet_of(courier_facts(session, plan, speeds.figures.keys()))
+        office = get_post_office(session, plan.post_office_code)
+        depot = (office.lat, office.lon)
+    if "speeds" in result:
+        matrix = SpeedProfiles(result["speeds"]["profiles"], result["speeds"]["default"]).matrices()
+    else:
+        matrix = speeds.matrices()
+    problem = Problem(depot=Depot("depot", depot), couriers=fleet, stops=tuple(stops),  # type: ignore[arg-type]
+                      pairs=tuple(pairs))
+
+    carried: dict[str, str] = {}
+    touched: dict[tuple[str, str], Route | None] = {}
+    for move in moves:
+        stop_id = stop_of.get(move["order_id"])
+        if stop_id is None:
+            continue  # not on a route: the lock alone keeps it with the courier
+        now_on = next(t for t in trips if stop_id in t.stop_ids)
+        if now_on.courier_id != move["courier_code"] or move.get("trip") is not None \
+                or move.get("position") is not None:
+            outcome = edits.move_stop(problem, trips, edits.Move(
+                stop_id, move["courier_code"], move.get("trip"), move.get("position")), matrix)
+            trips = list(outcome.trips)
+            touched.update(outcome.routes)
+        # every order at the stop went with it (a paired leg carries the same orders)
+        for order_id in facts[stop_id]["order_ids"]:
+            carried[order_id] = move["courier_code"]
+
+    routes = [r for r in result["routes"] if (r["courier_code"], r["trip"]) not in touched]
+    routes += [_route_document(r, facts, day) for r in touched.values() if r is not None]
+    routes.sort(key=lambda r: (r["courier_code"], r["depart_at"]))
+    return {**result, "routes": routes}, carried
 
 
 def reoptimize_plan(session: Session, plan: RoutePlan, *, now: datetime) -> RoutePlan:
@@ -481,22 +662,30 @@ def _write(db: Database, public_id: str, **values: Any) -> None:
 
 
 def solve_plan(db: Database, public_id: str, *, clock: Callable[[], datetime] = utcnow,
-               matrix: HaversineMatrix | None = None, policy: PlanningPolicy = PlanningPolicy()) -> str:
+               matrix: DistanceMatrix | ProfileMatrices | None = None,
+               policy: PlanningPolicy = PlanningPolicy(),
+               speeds: SpeedProfiles | None = None) -> str:
     """Solve a queued plan and store it: claims it (queued -> solving, so two workers never
     solve one plan), writes progress at most every ~0.5 s, stores the result only after
     ``check_solution`` passes, else marks it failed with the violations. Returns the final
     status (or the status it had when another worker owned it). Opens its own sessions and
-    holds no transaction while solving."""
+    holds no transaction while solving. Couriers travel by their speed profiles of ``speeds``
+    (default: the built-in profiles) unless ``matrix`` is given."""
     if not _claim(db, public_id, clock()):
         with db.session() as session:
             return str(session.scalar(select(RoutePlan.status).where(RoutePlan.public_id == public_id)))
-    matrix = matrix or HaversineMatrix()
+    if matrix is None:
+        speeds = speeds or SpeedProfiles()
+        matrix = speeds.matrices()
+    else:
+        speeds = None  # a matrix given by the caller: no named profiles to store
     try:
         with db.session() as session:
             plan = session.scalar(select(RoutePlan).where(RoutePlan.public_id == public_id))
             assert plan is not None
             day, time_limit_s = plan.plan_date, plan.time_limit_s
-            built = load_problem(session, plan, policy)
+            built = load_problem(session, plan, policy,
+                                 profiles=speeds.figures.keys() if speeds else None)
         first_feasible: list[float] = []
 
         def on_progress(p: Progress) -> None:
@@ -516,7 +705,8 @@ def solve_plan(db: Database, public_id: str, *, clock: Callable[[], datetime] = 
         document = solution_document(built, solution, day)
         elapsed = time.perf_counter() - started
         _write(db, public_id, status=READY, finished_at=clock(),
-               result={"routes": document["routes"]}, unassigned=document["unassigned"],
+               result={"routes": document["routes"], **plan_context(built.problem, speeds)},
+               unassigned=document["unassigned"],
                totals=document["totals"],
                progress={"elapsed_s": round(elapsed, 2), "best_cost": round(solution.cost),
                          "feasible": True, "unassigned_required": 0,
@@ -539,15 +729,20 @@ def solve_plan(db: Database, public_id: str, *, clock: Callable[[], datetime] = 
         return FAILED
 
 
-def run_plan_in_process(database_url: str, public_id: str) -> str:
-    """Entry point of a worker process: its own engine, one plan, then the engine is closed."""
+def run_plan_in_process(database_url: str, public_id: str, speed_profiles: str = "",
+                        default_speed_profile: str = "motorbike") -> str:
+    """Entry point of a worker process: its own engine, one plan, then the engine is closed.
+    The speed profiles come as the settings spell them (POSTAL_SPEED_PROFILES and the default)."""
     import postal_svc.models  # noqa: F401  (every table on the metadata in a fresh process)
     from postal_svc.db import make_engine
 
     engine = make_engine(database_url, pool_size=2, max_overflow=0) \
         if not database_url.startswith("sqlite") else make_engine(database_url)
     try:
-        return solve_plan(Database(engine), public_id)
+        speeds = SpeedProfiles.from_settings(Settings(
+            database_url=database_url, speed_profiles=speed_profiles,
+            default_speed_profile=default_speed_profile))
+        return solve_plan(Database(engine), public_id, speeds=speeds)
     finally:
         engine.dispose()
 
@@ -557,14 +752,15 @@ def queued_plan_ids(session: Session, limit: int = 100) -> list[str]:
                                 .order_by(RoutePlan.created_at, RoutePlan.id).limit(limit)))
 
 
-def run_queued_plans(db: Database, *, clock: Callable[[], datetime] = utcnow, limit: int = 100) -> dict[str, int]:
+def run_queued_plans(db: Database, *, clock: Callable[[], datetime] = utcnow, limit: int = 100,
+                     speeds: SpeedProfiles | None = None) -> dict[str, int]:
     """Solve the queued plans one by one, oldest first (the CLI and scheduler path). A plan
     another worker claimed first is skipped. Returns how many ended in each status."""
     with db.session() as session:
         ids = queued_plan_ids(session, limit)
     outcome: dict[str, int] = {}
     for public_id in ids:
-        status = solve_plan(db, public_id, clock=clock)
+        status = solve_plan(db, public_id, clock=clock, speeds=speeds)
         outcome[status] = outcome.get(status, 0) + 1
     return outcome
 

@@ -5,6 +5,9 @@ How the day maps onto PyVRP, and why:
 - Each courier trip (morning, afternoon) is one vehicle: its shift is the vehicle's time window,
   its capacity two load dimensions (items, grams). Trips alike in window, capacity and routing
   profile share one PyVRP vehicle type, and the routes are handed to the concrete trips after.
+- A courier's speed profile (motorbike, bicycle, ...) picks the matrix its trips travel by when
+  the solver is given ``ProfileMatrices``: one duration (and distance) matrix per profile in
+  use and hours, and each vehicle type gets the PyVRP routing profile built from it.
 - Each stop is one location. A single stop is a client (``delivery`` or ``pickup`` load); a
   paired request is a PyVRP ``Shipment`` (same route, pickup first, load carried between).
 - Several windows (agency office hours): when no trip the stop may use overlaps a gap between
@@ -22,8 +25,8 @@ How the day maps onto PyVRP, and why:
 - Assignment locks: a routing profile per locked courier in which the stops locked to *other*
   couriers are unreachable. Sequence locks: the trip is taken out of the solve and scheduled as
   locked. Arc cost = travel seconds x weight + metres x weight, as PyVRP's "distance".
-- Travel durations per trip come from the matrix for that trip's hours (the slowest speed band
-  it overlaps), so the independent checker recomputes exactly the same times.
+- Travel durations per trip come from the matrix of its courier's profile for that trip's hours
+  (the slowest speed band it overlaps), so the independent checker recomputes the same times.
 """
 from __future__ import annotations
 
@@ -37,11 +40,12 @@ from typing import Protocol
 import numpy as np
 
 from postal_svc.routing.checker import Violation, check_solution
-from postal_svc.routing.matrix import DistanceMatrix, TravelTable
+from postal_svc.routing.matrix import DistanceMatrix, ProfileMatrices, TravelTable, matrix_for
 from postal_svc.routing.model import (
     Courier,
     Load,
     Problem,
+    ProblemError,
     Route,
     Solution,
     Stop,
@@ -86,19 +90,25 @@ class PlanCheckFailed(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------
-# helpers shared by the adapter (not by the checker)
+# helpers shared by the adapter and plan edits (never by the checker)
 
 MAX_VALUE = 1 << 44  # PyVRP's largest matrix value
+Timing = tuple[str | None, int, int]  # (speed profile, trip start, trip end)
 
 
 @dataclass
-class _TripRef:
+class TripRef:
     courier: Courier
     trip: Trip
 
     @property
     def span(self) -> tuple[int, int]:
         return (self.trip.start_s, self.trip.end_s)
+
+    @property
+    def timing(self) -> Timing:
+        """What its travel times depend on: the courier's speed profile and the trip's hours."""
+        return (self.courier.profile, self.trip.start_s, self.trip.end_s)
 
 
 @dataclass
@@ -145,18 +155,18 @@ def _hull_is_exact(windows: Sequence[TimeWindow], spans: Sequence[tuple[int, int
     return True
 
 
-class _Scheduler:
+class RouteScheduler:
     """Forward schedule of a stop sequence on a trip (earliest start, wait when early)."""
 
-    def __init__(self, problem: Problem, loc: dict[str, int], tables: dict[tuple[int, int], TravelTable]):
+    def __init__(self, problem: Problem, loc: dict[str, int], tables: dict[Timing, TravelTable]):
         self.stops = problem.stop_by_id()
         self.paired = {sid for p in problem.pairs for sid in (p.pickup_id, p.delivery_id)}
         self.loc = loc
         self.tables = tables
 
-    def route(self, ref: _TripRef, stop_ids: Sequence[str], depart_s: int) -> tuple[Route, list[tuple[str, UnassignedReason]]]:
+    def route(self, ref: TripRef, stop_ids: Sequence[str], depart_s: int) -> tuple[Route, list[tuple[str, UnassignedReason]]]:
         """The route and, per stop, what is wrong with it (empty when feasible)."""
-        table = self.tables[ref.span]
+        table = self.tables[ref.timing]
         dist, dur = table.distance_m, table.duration_s
         cap = ref.courier.capacity
         issues: list[tuple[str, UnassignedReason]] = []
@@ -225,7 +235,7 @@ class Compiled:
     data: object  # pyvrp.ProblemData, required stops required
     prize_data: Callable[[], object] | None  # the same with every stop optional (prize-collecting fallback)
     tasks: list[_Task]
-    trips: list[_TripRef]
+    trips: list[TripRef]
     type_trips: list[list[int]]  # vehicle type -> trip indices
     client_task: list[int]
     shipment_task: list[int]
@@ -234,7 +244,7 @@ class Compiled:
     prize_group_offset: int
     locked_routes: list[Route]
     unassigned: list[Unassigned]
-    scheduler: _Scheduler
+    scheduler: RouteScheduler
 
 
 class PyVRPSolver:
@@ -244,7 +254,7 @@ class PyVRPSolver:
 
     def __init__(
         self,
-        matrix: DistanceMatrix,
+        matrix: DistanceMatrix | ProfileMatrices,
         *,
         seed: int = 0,
         progress_interval_s: float = 0.5,
@@ -268,12 +278,16 @@ class PyVRPSolver:
         stops = problem.stop_by_id()
         loc = {s.id: i + 1 for i, s in enumerate(problem.stops)}
         points = [problem.depot.location] + [s.location for s in problem.stops]
-        all_trips = [_TripRef(c, t) for c in problem.couriers for t in c.trips]
-        tables: dict[tuple[int, int], TravelTable] = {}
+        all_trips = [TripRef(c, t) for c in problem.couriers for t in c.trips]
+        tables: dict[Timing, TravelTable] = {}
         for ref in all_trips:
-            if ref.span not in tables:
-                tables[ref.span] = self.matrix.table(points, during=ref.span)
-        scheduler = _Scheduler(problem, loc, tables)
+            if ref.timing not in tables:
+                try:
+                    source = matrix_for(self.matrix, ref.courier.profile)
+                except KeyError:
+                    raise ProblemError(f"courier {ref.courier.id}: unknown speed profile {ref.courier.profile!r}") from None
+                tables[ref.timing] = source.table(points, during=ref.span)
+        scheduler = RouteScheduler(problem, loc, tables)
         unassigned: list[Unassigned] = []
 
         # -- sequence-locked trips are scheduled as locked, outside the solve
@@ -342,10 +356,10 @@ class PyVRPSolver:
             tasks.append(_Task(p.id, (pu, de), req, 0 if req else pu.penalty + de.penalty))
 
         kept_tasks: list[_Task] = []
-        # trips alike in hours and capacity answer the alone-checks alike: check one of each
+        # trips alike in profile, hours and capacity answer the alone-checks alike: check one
         classes: dict[tuple, list[int]] = {}
         for k, r in enumerate(trips):
-            classes.setdefault((r.span, r.courier.capacity), []).append(k)
+            classes.setdefault((r.timing, r.courier.capacity), []).append(k)
         for task in tasks:
             allowed = set(range(len(trips)))
             locked = any(s.id in a_lock for s in task.stops)
@@ -371,11 +385,11 @@ class PyVRPSolver:
             else:
                 timely: list[int] = []
                 untimed = False
-                for (span, cap), members in classes.items():
+                for (timing, cap), members in classes.items():
                     ks = [k for k in members if k in allowed]
                     if not ks or not load.fits(cap):
                         continue
-                    trip, dur = trips[ks[0]].trip, tables[span].duration_s
+                    trip, dur = trips[ks[0]].trip, tables[timing].duration_s
                     if _alone_ok(steps, trip, dur):
                         timely += ks
                     elif not untimed and _alone_ok(steps, trip, dur, use_windows=False):
@@ -397,7 +411,8 @@ class PyVRPSolver:
             kept_tasks.append(task)
         tasks = kept_tasks
 
-        # -- routing profiles: (hours, stops other couriers own) -> arc cost and duration matrices
+        # -- routing profiles: (speed profile and hours, stops other couriers own) -> arc cost
+        # and duration matrices
         obj = problem.objective
         n = len(points)
         # only locks restrict trips here: windows, shifts and capacity PyVRP handles itself
@@ -405,16 +420,16 @@ class PyVRPSolver:
         profile_key: list[tuple] = []
         for k, ref in enumerate(trips):
             forbidden = frozenset(i for i in restricted if k not in tasks[i].locked_to)  # type: ignore[operator]
-            profile_key.append((ref.span, forbidden))
+            profile_key.append((ref.timing, forbidden))
         keys = list(dict.fromkeys(profile_key))
-        base: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        for span in {k[0] for k in keys}:
-            tab = tables[span]
+        base: dict[Timing, tuple[np.ndarray, np.ndarray]] = {}
+        for timing in dict.fromkeys(k[0] for k in keys):
+            tab = tables[timing]
             arc = np.rint(tab.duration_s * obj.per_travel_s + tab.distance_m * obj.per_distance_m).astype(np.int64)
-            base[span] = (np.minimum(arc, MAX_VALUE), np.minimum(tab.duration_s, MAX_VALUE))
+            base[timing] = (np.minimum(arc, MAX_VALUE), np.minimum(tab.duration_s, MAX_VALUE))
         dist_mats, dur_mats = [], []
-        for span, forbidden in keys:
-            arc, dur = base[span]
+        for timing, forbidden in keys:
+            arc, dur = base[timing]
             if forbidden:
                 arc, dur = arc.copy(), dur.copy()
                 idx = sorted({loc[s.id] for i in forbidden for s in tasks[i].stops})
@@ -568,8 +583,8 @@ class PyVRPSolver:
         return data
 
     @staticmethod
-    def _choose_windows(task: _Task, trips: list[_TripRef], tables: dict, loc: dict[str, int]) -> None:
-        reps = list({trips[k].span: k for k in task.trips}.values())  # one trip per distinct hours
+    def _choose_windows(task: _Task, trips: list[TripRef], tables: dict, loc: dict[str, int]) -> None:
+        reps = list({trips[k].timing: k for k in task.trips}.values())  # one trip per profile and hours
         spans = [trips[k].span for k in reps]
         if len(task.stops) == 1:
             s = task.stops[0]
@@ -579,7 +594,7 @@ class PyVRPSolver:
             # keep the windows some allowed trip can use when serving the stop alone
             useful = [
                 w for w in s.windows
-                if any(_alone_ok([(loc[s.id], (w,), s.service_s)], trips[k].trip, tables[trips[k].span].duration_s) for k in reps)
+                if any(_alone_ok([(loc[s.id], (w,), s.service_s)], trips[k].trip, tables[trips[k].timing].duration_s) for k in reps)
             ]
             if len(useful) == 1:
                 task.windows = [useful]
@@ -598,7 +613,7 @@ class PyVRPSolver:
         for wp in options_p:
             for wd in options_d:
                 steps = [(loc[pu.id], (wp,) if wp else (), pu.service_s), (loc[de.id], (wd,) if wd else (), de.service_s)]
-                n_ok = sum(_alone_ok(steps, trips[k].trip, tables[trips[k].span].duration_s) for k in reps)
+                n_ok = sum(_alone_ok(steps, trips[k].trip, tables[trips[k].timing].duration_s) for k in reps)
                 width = (wp.end_s - wp.start_s if wp else 0) + (wd.end_s - wd.start_s if wd else 0)
                 if (n_ok, width) > best_score:
                     best, best_score = (wp, wd), (n_ok, width)
@@ -733,7 +748,7 @@ class PyVRPSolver:
                 raise PlanCheckFailed(violations)
             victim = bad.stop_id if bad.stop_id in route.stop_ids else route.stop_ids[-1]
             drop = {victim, pair_of.get(victim, victim)}
-            ref = next(r for r in c.trips + [_TripRef(cr, t) for cr in problem.couriers for t in cr.trips]
+            ref = next(r for r in c.trips + [TripRef(cr, t) for cr in problem.couriers for t in cr.trips]
                        if (r.courier.id, r.trip.id) == (route.courier_id, route.trip_id))
             kept = [sid for sid in route.stop_ids if sid not in drop]
             routes = [r for r in solution.routes if r is not route]

@@ -270,3 +270,97 @@ def test_the_worker_path_solves_queued_plans_once_even_when_run_twice(day, db_se
     assert plan.status == "ready" and plan.result["routes"]
     first = plan.result["routes"][0]["stops"][0]["planned_arrival"]
     assert first.startswith("2020-03-02T")  # the planned day, in UTC (Vietnam is UTC+7)
+
+
+def courier_of(plan: dict[str, Any]) -> dict[str, str]:
+    return {oid: r["courier_code"] for r in plan["routes"] for s in r["stops"] for oid in s["order_ids"]}
+
+
+def test_a_moved_order_is_on_its_new_courier_at_once_and_stays_there_after_reoptimizing(client, auth, day):
+    plan = plan_now(client, auth)
+    url = f"/api/v1/route-plans/{plan['id']}"
+    before = courier_of(plan)
+    moved, paired = day["deliveries"][0], day["collect_first"]
+    other = {c: next(x for x in plan["couriers"] if x != c) for c in plan["couriers"]}
+    response = client.patch(url, headers=auth["dispatcher"], json={"moves": [
+        {"order_id": moved, "courier_code": other[before[moved]]},
+        {"order_id": paired, "courier_code": other[before[paired]]}]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    after = courier_of(body)
+    assert after[moved] == other[before[moved]] and after[paired] == other[before[paired]]
+    assert set(after) == set(before)  # nothing else appeared or vanished
+    route = next(r for r in body["routes"] if any(paired in s["order_ids"] for s in r["stops"]))
+    assert [s["kind"] for s in route["stops"] if paired in s["order_ids"]] == ["collect_result", "deliver_result"]
+    for r in body["routes"]:
+        assert [s["sequence"] for s in r["stops"]] == list(range(1, len(r["stops"]) + 1))
+        arrivals = [s["planned_arrival"] for s in r["stops"]]
+        assert arrivals == sorted(arrivals) and r["depart_at"] < arrivals[0] < r["return_at"]
+    assert body["totals"]["distance_m"] == sum(r["distance_m"] for r in body["routes"])
+    assert body["totals"]["duration_s"] == sum(r["duration_s"] for r in body["routes"])
+    assert body["totals"]["routes"] == len(body["routes"])
+    assert {"order_id": moved, "courier_code": other[before[moved]]} in body["locks"]
+    assert client.get(url, headers=auth["dispatcher"]).get_json()["routes"] == body["routes"]
+    assert client.post(f"{url}/reoptimize", headers=auth["dispatcher"]).status_code == 202
+    again = courier_of(client.get(url, headers=auth["dispatcher"]).get_json())
+    assert again[moved] == other[before[moved]] and again[paired] == other[before[paired]]
+
+
+def test_a_move_can_name_the_trip_and_the_place_of_the_stop(client, auth, day):
+    plan = plan_now(client, auth)
+    url = f"/api/v1/route-plans/{plan['id']}"
+    target = day["reattempt"]
+    courier = next(c for c in plan["couriers"] if c != courier_of(plan)[target])
+    body = client.patch(url, headers=auth["dispatcher"], json={"moves": [
+        {"order_id": target, "courier_code": courier, "trip": "t2", "position": 1}]}).get_json()
+    route = next(r for r in body["routes"] if r["courier_code"] == courier and r["trip"] == "t2")
+    assert route["stops"][0]["order_ids"] == [target]
+    assert route["depart_at"] >= f"{plan['date']}T06:00:00Z"  # 13:00 in Vietnam
+
+
+@pytest.mark.parametrize("move, code", [
+    ({"trip": "t9"}, "invalid_move"), ({"trip": "t1", "position": 99}, "invalid_move"),
+    ({"position": 0}, None), ({"position": "1"}, None), ({"trip": ""}, None),
+])
+def test_a_move_to_a_trip_or_place_the_courier_has_not_is_422_and_changes_nothing(
+        client, auth, day, move, code):
+    plan = plan_now(client, auth)
+    url = f"/api/v1/route-plans/{plan['id']}"
+    answer = client.patch(url, headers=auth["dispatcher"], json={"moves": [
+        {"order_id": day["reattempt"], "courier_code": "PO-THUDUC-C1", **move}]})
+    assert_api_error(answer, 422, code)
+    stored = client.get(url, headers=auth["dispatcher"]).get_json()
+    assert (stored["routes"], stored["locks"], stored["totals"]) == (plan["routes"], [], plan["totals"])
+
+
+def test_a_move_the_courier_has_no_room_for_is_refused_with_the_reason_and_changes_nothing(
+        client, auth, day):
+    # C2 carries one item a trip: the stop of two orders at one address cannot ride with it
+    assert client.patch(f"{COURIERS}/PO-THUDUC-C2", headers=auth["admin"],
+                        json={"capacity_items": 1}).status_code == 200
+    plan = plan_now(client, auth)
+    url = f"/api/v1/route-plans/{plan['id']}"
+    shared = day["same_address"][0]
+    assert courier_of(plan)[shared] == "PO-THUDUC-C1"
+    answer = client.patch(url, headers=auth["dispatcher"], json={
+        "moves": [{"order_id": shared, "courier_code": "PO-THUDUC-C2"}]})
+    body = assert_api_error(answer, 422, "move_not_feasible")
+    assert body["reason"] == "capacity" and "capacity" in body["message"]
+    stored = client.get(url, headers=auth["dispatcher"]).get_json()
+    assert (stored["routes"], stored["locks"], stored["totals"]) == (plan["routes"], [], plan["totals"])
+
+
+def test_couriers_ride_by_their_speed_profile_and_the_plan_keeps_its_figures(
+        client, auth, day, db_session):
+    assert client.patch(f"{COURIERS}/PO-THUDUC-C2", headers=auth["admin"],
+                        json={"speed_profile": "bicycle"}).get_json()["speed_profile"] == "bicycle"
+    assert_api_error(client.patch(f"{COURIERS}/PO-THUDUC-C1", headers=auth["admin"],
+                                  json={"speed_profile": "hcmc_default"}), 422, "invalid_courier")
+    plan = plan_now(client, auth)
+    assert plan["status"] == "ready", plan.get("error")
+    db_session.expire_all()
+    stored = db_session.query(RoutePlan).filter(RoutePlan.public_id == plan["id"]).one().result
+    assert {c: f["profile"] for c, f in stored["fleet"].items()} == {
+        "PO-THUDUC-C1": "motorbike", "PO-THUDUC-C2": "bicycle"}
+    assert set(stored["speeds"]["profiles"]) == {"motorbike", "bicycle"}
+    assert "fleet" not in plan and "speeds" not in plan  # the API serves the routes only
