@@ -178,6 +178,15 @@ def jobs_purge_idempotency() -> None:
     click.echo(f"purged {purged} records")
 
 
+@jobs.command("purge-phone-checks")
+def jobs_purge_phone_checks() -> None:
+    """Delete counts of wrong phone_last4 answers that no longer count."""
+    from postal_svc import jobs as job_functions
+
+    purged = job_functions.purge_phone_check_counts(_database(_settings()), now=utcnow())
+    click.echo(f"purged {purged} phone check counts")
+
+
 @jobs.command("deliver-webhooks")
 def jobs_deliver_webhooks() -> None:
     """Send the webhook deliveries that are due."""
@@ -213,9 +222,11 @@ def plans() -> None:
 def plans_run_queued(limit: int) -> None:
     """Solve the queued route plans now, oldest first (a worker beside the web app)."""
     from postal_svc import models  # noqa: F401  (every table on the metadata)
-    from postal_svc.routing.planning import run_queued_plans
+    from postal_svc.routing.planning import SpeedProfiles, run_queued_plans
 
-    outcome = run_queued_plans(_database(_settings()), limit=limit)
+    settings = _settings()
+    outcome = run_queued_plans(_database(settings), limit=limit,
+                               speeds=SpeedProfiles.from_settings(settings))
     click.echo("solved: " + (", ".join(f"{n} {status}" for status, n in sorted(outcome.items()))
                              or "nothing queued"))
 

@@ -16,6 +16,7 @@ from postal_svc.config import Settings
 from postal_svc.errors import DomainError
 from postal_svc.idempotency import purge_expired
 from postal_svc.shipments import payment_flows, payments
+from postal_svc.shipments.phone_checks import purge_phone_checks
 from postal_svc.webhooks.service import WebhookPolicy, deliver_due
 
 log = logging.getLogger("postal_svc.jobs")
@@ -46,6 +47,17 @@ def purge_idempotency_records(db: Database, *, now: datetime) -> int:
         with db.session() as session:
             purged = purge_expired(session, now=now)
     log.info("purged %d expired idempotency records", purged)
+    return purged
+
+
+def purge_phone_check_counts(db: Database, *, now: datetime) -> int:
+    """Delete counts of wrong phone_last4 answers that no longer count. Safe to rerun."""
+    with job_lock(db, "purge_phone_check_counts") as mine:
+        if not mine:
+            return 0
+        with db.session() as session:
+            purged = purge_phone_checks(session, now=now)
+    log.info("purged %d expired phone check counts", purged)
     return purged
 
 

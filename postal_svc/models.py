@@ -9,11 +9,12 @@ from postal_svc.directory.models import Agency, PostOffice, ServedWard
 from postal_svc.idempotency import IdempotencyRecord
 from postal_svc.routing.models import RoutePlan
 from postal_svc.shipments.models import Order, SerialCounter, TrackingEvent
+from postal_svc.shipments.phone_checks import PhoneCheck
 from postal_svc.shipments.tracking_numbers import TRACKING_SERIAL_SEQ
 from postal_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = ["ApiClient", "StaffUser", "BillingAuditEntry", "BillingRevision", "Payment", "PromotionRecord",
            "Quote", "Refund", "StripeEvent",
            "TariffVersionRecord", "TaxRateRecord", "GeocodeCacheEntry", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
-           "SerialCounter", "TrackingEvent", "TRACKING_SERIAL_SEQ", "Courier", "RoutePlan",
+           "SerialCounter", "TrackingEvent", "PhoneCheck", "TRACKING_SERIAL_SEQ", "Courier", "RoutePlan",
            "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]

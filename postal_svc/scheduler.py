@@ -27,6 +27,11 @@ def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
         id="purge_idempotency_records", name="Purge expired idempotency records",
         next_run_time=utcnow() + timedelta(seconds=5))
     scheduler.add_job(
+        lambda: jobs.purge_phone_check_counts(db, now=utcnow()),
+        IntervalTrigger(minutes=settings.scheduler_idempotency_purge_minutes),
+        id="purge_phone_check_counts", name="Purge expired counts of wrong phone digits",
+        next_run_time=utcnow() + timedelta(seconds=7))
+    scheduler.add_job(
         lambda: jobs.deliver_webhooks(db, settings, now=utcnow()),
         IntervalTrigger(seconds=settings.scheduler_webhook_seconds),
         id="deliver_webhooks", name="Deliver outbound webhooks")
@@ -37,10 +42,11 @@ def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
             id="reconcile_payments", name="Reconcile payments with Stripe",
             next_run_time=utcnow() + timedelta(seconds=10))
     if settings.scheduler_plans_seconds > 0:
-        from postal_svc.routing.planning import run_queued_plans
+        from postal_svc.routing.planning import SpeedProfiles, run_queued_plans
 
+        speeds = SpeedProfiles.from_settings(settings)
         scheduler.add_job(
-            lambda: run_queued_plans(db, limit=10),
+            lambda: run_queued_plans(db, limit=10, speeds=speeds),
             IntervalTrigger(seconds=settings.scheduler_plans_seconds),
             id="run_queued_plans", name="Solve queued route plans")
     return scheduler

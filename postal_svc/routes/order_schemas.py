@@ -311,6 +311,17 @@ class TrackingEventSchema(PresentedSchema):
     note = fields.String(allow_none=True)
 
 
+class RecordedEventSchema(TrackingEventSchema):
+    """The event the caller posted (`201` event), and what the lifecycle did by itself after it."""
+
+    follow_up_events = fields.List(
+        fields.Nested(TrackingEventSchema),
+        metadata={"description": "Events the lifecycle recorded by itself right after this one, "
+                                 "oldest first; usually empty. After the last allowed failed "
+                                 "attempt: the automatic `returning` (a delivery) or `cancelled` "
+                                 "(a pickup) event, whose status is the order's status now."})
+
+
 class TrackingEventPageSchema(PresentedSchema):
     data = fields.List(fields.Nested(TrackingEventSchema))
     next_cursor = fields.String(allow_none=True)

@@ -14,7 +14,7 @@ from postal_svc.routes import common
 from postal_svc.routes.errors import domain_error_body, flatten_messages
 from postal_svc.routes.order_schemas import (
     AddressCorrectionSchema, BatchResultSchema, BatchSchema, CancelSchema, CreateEventSchema, CreateOrderSchema, OrderPageSchema,
-    OrderQueryArgsSchema, OrderSchema, TrackingEventPageSchema)
+    OrderQueryArgsSchema, OrderSchema, RecordedEventSchema, TrackingEventPageSchema)
 from postal_svc.routes.presenters import present_event, present_order
 from postal_svc.shipments import events, intake, payment_flows
 from postal_svc.shipments.addresses import AddressInput
@@ -205,11 +205,11 @@ class OrderEvents(MethodView):
     @common.require_roles(Role.ADMIN, Role.DISPATCHER, Role.COURIER)
     @common.idempotent
     @blp.arguments(CreateEventSchema())
-    @blp.response(201, TrackingEventPageSchema)
+    @blp.response(201, RecordedEventSchema)
     def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
         """Record what happened (couriers and dispatchers of the order's post office).
 
-        Answers every event recorded: the one sent and any the lifecycle added by itself
+        Answers the event recorded, with `follow_up_events`: any the lifecycle added by itself
         (after the last allowed failed attempt). A move the lifecycle forbids is 409
         invalid_transition.
         """
@@ -223,5 +223,7 @@ class OrderEvents(MethodView):
             caller=common.caller(), policy=lifecycle_policy(), now=common.now())
         if any(e.status == Status.CANCELLED.value for e in recorded):
             settle_payments_after_cancel(recorded[-1].order)
-        return {"data": [present_event(e) for e in recorded], "next_cursor": None}
+        posted, *follow_ups = recorded
+        return {**present_event(posted),
+                "follow_up_events": [present_event(e) for e in follow_ups]}
 

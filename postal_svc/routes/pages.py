@@ -39,9 +39,11 @@ def track_form() -> Any:
 @blp.get("/track/<path:tracking_number>")
 def track_page(tracking_number: str) -> Any:
     """One item's timeline, newest first; the window and pay link with the right digits."""
+    db_session = common.session()
     try:
-        found = track(common.session(), tracking_number,
-                      phone_last4=request.args.get("phone_last4"), pay_link=common.pay_url)
+        found = track(db_session, tracking_number, phone_last4=request.args.get("phone_last4"),
+                      pay_link=common.pay_url, now=common.now())
+        db_session.commit()  # a wrong phone_last4 is counted
     except NotFound:
         return render_template("track_form.html", not_found=True,
                                number=tracking_number[:40]), 404

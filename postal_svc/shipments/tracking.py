@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from postal_svc.errors import NotFound
 from postal_svc.geo.places import ward_by_code
 from postal_svc.phones import mask_phone
+from postal_svc.shipments.phone_checks import PHONE_CHECKS, PhoneCheckPolicy, check_phone_answer
 from postal_svc.shipments.lifecycle import FailureReason, Kind, Status
 from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.payments import is_payable_online
@@ -59,7 +60,8 @@ FAILURE_REASON_LABELS: dict[FailureReason, tuple[str, str]] = {
 }
 LANGUAGES = ("vi", "en")
 _SEPARATORS = re.compile(r"[\s\-.]")
-_LAST4 = re.compile(r"\d{4}")
+# ASCII only: "３４５６" is no answer at all, neither right nor a guess to count.
+_LAST4 = re.compile(r"[0-9]{4}")
 
 
 class TrackingNotFound(NotFound):
@@ -148,10 +150,17 @@ class PublicTracking:
     private: PrivateDetails | None
 
 
-def _phone_matches(phone_e164: str, phone_last4: str | None) -> bool:
+def _phone_matches(phone_e164: str, phone_last4: str) -> bool:
+    return hmac.compare_digest(phone_e164[-4:].encode(), phone_last4.encode())
+
+
+def _phone_unlocks(session: Session, order: Any, phone_last4: str | None, *, now: datetime,
+                   policy: PhoneCheckPolicy) -> bool:
+    """Whether these digits unlock the private details; a wrong 4-digit answer is counted."""
     if phone_last4 is None or not _LAST4.fullmatch(phone_last4):
         return False
-    return hmac.compare_digest(phone_e164[-4:].encode(), phone_last4.encode())
+    return check_phone_answer(session, order.tracking_number, now=now, policy=policy,
+                              right=_phone_matches(order.citizen_phone, phone_last4))
 
 
 def _ward_name(order: Order, ward_code: str | None) -> str | None:
@@ -178,14 +187,17 @@ _EVENTS_OF_ORDER = (select(_EVENTS.id, _EVENTS.status, _EVENTS.occurred_at,
                     .order_by(_EVENTS.occurred_at, _EVENTS.id))
 
 
-def track(session: Session, tracking_number: str, *, phone_last4: str | None = None,
-          pay_link: Callable[[str], str | None] | None = None) -> PublicTracking:
+def track(session: Session, tracking_number: str, *, now: datetime,
+          phone_last4: str | None = None,
+          pay_link: Callable[[str], str | None] | None = None,
+          phone_checks: PhoneCheckPolicy = PHONE_CHECKS) -> PublicTracking:
     """What the public may see of the order with this tracking number.
 
     Never the address line, coordinates, notes, the recipient's details or the full name or
     phone. With the right `phone_last4` it adds the delivery window and the pay link; a wrong
-    one changes nothing (the answer is the same as without). Raises TrackingNotFound for an
-    unknown or malformed number.
+    one changes nothing (the answer is the same as without) but is counted, and after
+    `phone_checks.max_wrong` wrong ones in its window even the right digits add nothing (the
+    caller commits the count). Raises TrackingNotFound for an unknown or malformed number.
     """
     number = normalize_tracking_number(tracking_number)
     # The hottest read of the service: two compiled Core statements selecting only what the
@@ -206,7 +218,7 @@ def track(session: Session, tracking_number: str, *, phone_last4: str | None = N
                     post_office_code=e.post_office_code)
         for e in order_events]
     private = None
-    if _phone_matches(order.citizen_phone, phone_last4):
+    if _phone_unlocks(session, order, phone_last4, now=now, policy=phone_checks):
         private = PrivateDetails(
             deliver_after=order.deliver_after, deliver_before=order.deliver_before,
             pay_url=(pay_link(order.public_id)

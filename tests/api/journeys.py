@@ -24,6 +24,7 @@ def create_order(client: Any, headers: dict[str, str], **overrides: Any) -> dict
 
 def record(client: Any, headers: dict[str, str], order_id: str, type_: str,
            **fields: Any) -> dict[str, Any]:
+    """Post one event; the 201 body is that event, with the lifecycle's `follow_up_events`."""
     response = client.post(f"{ORDERS}/{order_id}/events", json={"type": type_, **fields},
                            headers=headers)
     assert response.status_code == 201, response.get_json()

@@ -162,6 +162,12 @@ def test_jobs_purge_idempotency_runs_on_an_empty_database(upgraded):
     assert "purged 0" in result.output
 
 
+def test_jobs_purge_phone_checks_runs_on_an_empty_database(upgraded):
+    result = upgraded("jobs", "purge-phone-checks")
+    assert result.exit_code == 0, result.output
+    assert "purged 0 phone check counts" in result.output
+
+
 def test_a_short_production_secret_is_refused_with_a_clear_message(upgraded, monkeypatch):
     monkeypatch.setenv("POSTAL_ENVIRONMENT", "production")
     monkeypatch.setenv("POSTAL_SECRET_KEY", "too-short")

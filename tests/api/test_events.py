@@ -109,9 +109,12 @@ def post_event(client: Any, headers: dict[str, str], order_id: str, type_: str,
 
 def record(client: Any, headers: dict[str, str], order_id: str, type_: str,
            **extra: Any) -> list[dict[str, Any]]:
+    """Every event the request recorded: the one posted, then the lifecycle's follow-ups."""
     response = post_event(client, headers, order_id, type_, **extra)
     assert response.status_code == 201, (type_, response.get_json())
-    return response.get_json()["data"]
+    body = response.get_json()
+    follow_ups = body.pop("follow_up_events")
+    return [body, *follow_ups]
 
 
 def read(client: Any, headers: dict[str, str], order_id: str) -> dict[str, Any]:
@@ -327,6 +330,39 @@ def test_the_second_failed_delivery_answers_both_events_and_the_result_is_return
     # The way back ends at the agency.
     record(client, auth["courier"], order["id"], "returned_to_agency")
     assert read(client, auth["agency"], order["id"])["status"] == "returned_to_agency"
+
+
+def test_the_201_body_is_the_posted_event_itself_with_its_follow_ups_beside_it(client, auth):
+    order = bring_to(client, auth, RD, "out_for_delivery")
+    first = post_event(client, auth["courier"], order["id"], "delivery_failed")
+    assert first.status_code == 201
+    body = first.get_json()
+    listed = events_of(client, auth["agency"], order["id"])
+    assert body == {**listed[-1], "follow_up_events": []}
+    record(client, auth["courier"], order["id"], "out_for_delivery")
+    last = post_event(client, auth["courier"], order["id"], "delivery_failed",
+                      failure_reason="address_not_found")
+    body = last.get_json()
+    listed = events_of(client, auth["agency"], order["id"])
+    assert (body["status"], body["failure_reason"]) == ("delivery_failed", "address_not_found")
+    assert body == {**listed[-2], "follow_up_events": [listed[-1]]}
+    assert body["follow_up_events"][0]["status"] == "returning"
+
+
+def test_a_retried_event_with_the_same_idempotency_key_replays_the_same_body(client, auth,
+                                                                             count_rows):
+    order = bring_to(client, auth, RD, "out_for_delivery")
+    record(client, auth["courier"], order["id"], "delivery_failed")
+    record(client, auth["courier"], order["id"], "out_for_delivery")
+    headers = {**auth["courier"], "Idempotency-Key": "last-attempt-1"}
+    first = post_event(client, headers, order["id"], "delivery_failed")
+    events_after_first = count_rows(TrackingEvent)
+    again = post_event(client, headers, order["id"], "delivery_failed")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json() == first.get_json()
+    assert [e["status"] for e in again.get_json()["follow_up_events"]] == ["returning"]
+    assert count_rows(TrackingEvent) == events_after_first
 
 
 def test_the_second_failed_pickup_answers_both_events_and_the_order_is_cancelled(client, auth):

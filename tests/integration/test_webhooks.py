@@ -217,7 +217,9 @@ def courier_records(live: Live, order_id: str, type_: str, **extra: Any) -> list
     response = live.client.post(f"{ORDERS}/{order_id}/events", json=body,
                                 headers=live.headers["courier"])
     assert response.status_code == 201, response.get_json()
-    return response.get_json()["data"]
+    body = response.get_json()
+    # The posted event, then what the lifecycle recorded by itself after it.
+    return [body, *body.pop("follow_up_events")]
 
 
 def cancel(live: Live, order_id: str, who: str = "agency") -> None:
