@@ -68,6 +68,13 @@ end
 """
 
 
+def reuse(database: str) -> list[str]:
+    env = {"POSTAL_DATABASE_URL": f"{PG_SERVER}/{database}", "POSTAL_LOG_LEVEL": "WARNING"}
+    subprocess.run([str(BIN / "postal-svc"), "db", "upgrade"], env={**os.environ, **env},
+                   check=True, stdout=subprocess.DEVNULL)
+    return sample_numbers(database)
+
+
 def build(database: str, orders: int) -> list[str]:
     env = {"POSTAL_DATABASE_URL": f"{PG_SERVER}/{database}", "POSTAL_LOG_LEVEL": "WARNING"}
     for command in (["db", "upgrade"], ["demo", "load"]):
@@ -81,6 +88,11 @@ def build(database: str, orders: int) -> list[str]:
         psql(f"VACUUM ANALYZE {table}", database)
     print(f"built {orders:,} orders and {orders * 5:,} events in "
           f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return sample_numbers(database)
+
+
+def sample_numbers(database: str) -> list[str]:
+    """5,000 tracking numbers spread over the table (a 2% block sample)."""
     out = subprocess.run(["psql", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", database,
                           "-c", "SELECT tracking_number FROM orders TABLESAMPLE SYSTEM (2) LIMIT 5000"],
                          check=True, capture_output=True, text=True).stdout
@@ -97,13 +109,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="measure on a database kept by an earlier --keep run (migrated to "
+                             "the head first) instead of building one")
     args = parser.parse_args()
 
-    database = f"bench_tracking_{uuid.uuid4().hex[:8]}"
-    psql(f"CREATE DATABASE {database}")
+    database = args.reuse or f"bench_tracking_{uuid.uuid4().hex[:8]}"
+    if not args.reuse:
+        psql(f"CREATE DATABASE {database}")
     procs = []
     try:
-        numbers = build(database, args.orders)
+        numbers = reuse(database) if args.reuse else build(database, args.orders)
         url = f"{PG_SERVER}/{database}"
         postal_port, baseline_port = free_port(), free_port()
         procs.append(gunicorn("wsgi:app", postal_port,
@@ -131,8 +147,10 @@ def main() -> None:
     finally:
         for proc in procs:
             stop(proc)
-        if not args.keep:
+        if not (args.keep or args.reuse):
             psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        elif not args.reuse:
+            print(f"kept the database {database} (--reuse {database} next time)", file=sys.stderr)
 
     summary = {name: {k: statistics.mean(r[k] for r in rows) for k in rows[0]}
                for name, rows in results.items()}
