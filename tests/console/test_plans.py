@@ -215,8 +215,8 @@ def test_the_manifest_is_a_pdf_of_the_plans_couriers(signed_in, day, db_session)
     assert f'{plan.public_id}-manifest.pdf' in response.headers["Content-Disposition"]
 
 
-def test_moving_a_stop_pins_it_and_reoptimising_gives_it_to_that_courier(signed_in, day,
-                                                                         db_session):
+def test_moving_a_stop_gives_it_to_that_courier_at_once_and_pins_it(signed_in, day,
+                                                                     db_session):
     browser = signed_in()
     plan = ready_plan(browser, db_session)
     order_id = day["deliveries"][0]
@@ -226,6 +226,7 @@ def test_moving_a_stop_pins_it_and_reoptimising_gives_it_to_that_courier(signed_
     assert moved.status_code == 303
     assert stored(db_session, plan.public_id).locks == [{"order_id": order_id,
                                                          "courier_code": other}]
+    assert route_of(stored(db_session, plan.public_id), order_id) == other  # before re-optimising
     page = browser.get(f"{PLANS}/{plan.public_id}").get_data(as_text=True)
     assert "Tối ưu lại" in page and f'data-pinned="{other}"' in page
     again = browser.post(f"{PLANS}/{plan.public_id}/reoptimize")

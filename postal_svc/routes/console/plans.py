@@ -319,7 +319,8 @@ def plans_manifest(plan_id: str) -> Response:
 @blp.post("/plans/<string:plan_id>/moves")
 @staff_required
 def plans_move(plan_id: str) -> Any:
-    """Give a stop's orders to another courier (kept as a lock; applied on re-optimising)."""
+    """Give a stop's orders to another courier: the stop moves now, to the cheapest feasible
+    place in that courier's trips, and stays with them when the plan is re-optimised."""
     return _pin(plan_id, as_move=True)
 
 
@@ -339,8 +340,8 @@ def _pin(plan_id: str, *, as_move: bool) -> Any:
                          locks=[] if as_move else pins, now=common.now())
     db_session.commit()
     if as_move:
-        flash(_("Đã chuyển điểm dừng cho bưu tá %(courier)s. Bấm “Tối ưu lại” để cập nhật "
-                "lộ trình.", courier=form["courier_code"]), "ok")
+        flash(_("Đã chuyển điểm dừng cho bưu tá %(courier)s và ghim lại khi tối ưu lại.",
+                courier=form["courier_code"]), "ok")
     else:
         flash(_("Đã ghim điểm dừng với bưu tá %(courier)s.", courier=form["courier_code"]), "ok")
     return redirect(url_for("console.plans_show", plan_id=plan_id), code=303)
