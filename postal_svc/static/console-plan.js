@@ -41,6 +41,8 @@
       el.classList.add("plain");
     }
     var colour = function (code) { return colours[code] || "#5f6368"; };
+    /* Leaflet writes a string tooltip as HTML; names and codes are data, so give it text. */
+    var text = function (value) { return document.createTextNode(value); };
     fetch(el.getAttribute("data-geojson"), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (collection) {
@@ -57,7 +59,7 @@
             var depot = [g.coordinates[1], g.coordinates[0]];
             L.circleMarker(depot, { radius: 10, color: "#1b1b1b", weight: 3, fillColor: "#ffc20e",
                                     fillOpacity: 1, className: "depot" })
-              .bindTooltip(el.getAttribute("data-depot-label") + " " + p.post_office_code).addTo(map);
+              .bindTooltip(text(el.getAttribute("data-depot-label") + " " + p.post_office_code)).addTo(map);
             bounds.extend(depot);
           } else {
             stops.push(f);
@@ -68,7 +70,7 @@
           var p = f.properties, ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
           L.circleMarker(ll, { radius: 7, color: "#fff", weight: 2, fillColor: colour(p.courier_code),
                                fillOpacity: 1, className: "stop" })
-            .bindTooltip((names[p.courier_code] || p.courier_code) + " · " + p.trip + " #" + p.sequence)
+            .bindTooltip(text((names[p.courier_code] || p.courier_code) + " · " + p.trip + " #" + p.sequence))
             .addTo(map);
           bounds.extend(ll);
         });

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from postal_svc.directory.couriers import create_courier
 from postal_svc.directory.service import update_post_office
+from postal_svc.routing.models import RoutePlan
 from tests.api.journeys import create_order, order_status, walk
 from tests.browser.conftest import console_sign_in, screenshot
 from tests.conftest import order_body
@@ -110,3 +111,39 @@ def test_a_dispatcher_plans_moves_a_stop_reoptimises_and_publishes_a_day(plannin
     api, dispatcher = planning_day["api"], planning_day["headers"]["dispatcher"]
     for order in planning_day["orders"]:
         assert order_status(api, dispatcher, order["id"]) == "out_for_delivery"
+
+
+def test_a_courier_name_is_shown_on_the_map_as_text_never_run_as_html(console_world, laptop,
+                                                                       committed_engine):
+    # Leaflet writes a string tooltip with innerHTML; a courier's name is whatever was typed.
+    name = '<img src=x onerror="window.nameRan = true">Bưu tá Minh'
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        update_post_office(session, "PO-THUDUC", {"lat": 10.8500, "lon": 106.7720}, now=now)
+        create_courier(session, {"code": COURIERS[0], "name": name,
+                                 "post_office_code": "PO-THUDUC", "capacity_items": 40,
+                                 "capacity_kg": 20}, now=now)
+        arrival = now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        stop = {"stop_id": "s1", "sequence": 1, "planned_arrival": arrival, "windows": [],
+                "kind": "deliver_result", "address": "1 Võ Văn Ngân", "ward": "Linh Xuân",
+                "order_ids": [], "lat": 10.8609, "lon": 106.7800,
+                "load_after": {"items": 0, "weight_g": 0}}
+        session.add(RoutePlan(
+            public_id="rp_0123456789abcdef", post_office_code="PO-THUDUC",
+            plan_date=now.date(), courier_codes=[COURIERS[0]], time_limit_s=1, status="ready",
+            result={"routes": [{"courier_code": COURIERS[0], "trip": 1, "depart_at": arrival,
+                                "return_at": arrival, "distance_m": 1000, "duration_s": 600,
+                                "stops": [stop]}]},
+            unassigned=[], totals={"orders_planned": 0, "orders_unassigned": 0,
+                                   "distance_m": 1000, "duration_s": 600},
+            locks=[], created_at=now, finished_at=now))
+        session.commit()
+    console_sign_in(laptop, console_world["url"], "dieuphoi")
+    laptop.goto(f"{console_world['url']}/console/plans/rp_0123456789abcdef")
+    laptop.wait_for_selector("#plan-map[data-drawn] path.stop")
+    laptop.hover("#plan-map path.stop")
+    tooltip = laptop.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    assert tooltip.inner_text().startswith(name)
+    assert tooltip.locator("img").count() == 0
+    assert laptop.evaluate("window.nameRan") is None
