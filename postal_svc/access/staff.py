@@ -146,8 +146,12 @@ def sign_in(session: Session, username: str, password: str, *, now: datetime,
     """The user whose password this is; otherwise `SignInRefused`, counting the failure.
 
     The caller commits in both cases (the failure count must survive the refusal)."""
-    user = session.scalar(select(StaffUser).where(
-        StaffUser.username == normalize_username(username[:200])).with_for_update())
+    name = normalize_username(username[:200])
+    user = None
+    # A name no account can have is not looked up (PostgreSQL refuses a NUL byte in text).
+    if USERNAME.fullmatch(name):
+        user = session.scalar(select(StaffUser).where(StaffUser.username == name)
+                              .with_for_update())
     if user is None:
         check_password(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
         raise SignInRefused("Wrong username or password.")

@@ -196,7 +196,9 @@ def report_scope(session: Session, caller: Caller, post_office_code: str | None)
     if not code:
         return ReportScope(caller)
     allowed = caller.post_office_codes()
-    if (allowed is not None and code not in allowed) or session.get(PostOffice, code) is None:
+    # A code no post office can have is not looked up (PostgreSQL refuses a NUL in text).
+    if (allowed is not None and code not in allowed) or len(code) > 32 \
+            or not code.isprintable() or session.get(PostOffice, code) is None:
         raise ReportPostOfficeNotFound("No such post office among those you act for.")
     return ReportScope(caller, code)
 

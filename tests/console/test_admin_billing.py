@@ -120,6 +120,7 @@ def test_a_future_tariff_version_pasted_as_json_is_published_and_audited(
 @pytest.mark.parametrize("body, status, shown", [
     ("{not json", 400, "JSON không hợp lệ"),
     ("[" * 5000 + "]" * 5000, 400, "lồng nhau quá sâu"),
+    ('{"zones": ' + "1" * 5000 + "}", 400, "số quá dài"),  # past Python's int digit limit
     ("[1, 2]", 422, "_schema"),
     ("past", 422, "effective_from"),
     ("unknown_field", 422, "colour"),
@@ -297,6 +298,10 @@ def test_a_fixed_price_promotion_takes_prices_per_zone(admin, db_session):
     ({"channels": ["pigeon"]}, "eligibility.channels"),
     ({"description": "x\x00y"}, "description"),
     ({"priority": "high"}, "priority"),
+    # Digits to str.isdigit() that int() cannot read.
+    ({"value": "²"}, "value"),
+    ({"priority": "²"}, "priority"),
+    ({"kind": "fixed_price", "value": "intra_district=²"}, "value.intra_district"),
 ])
 def test_a_bad_promotion_form_is_422_with_the_field_named_and_creates_nothing(
         admin, db_session, count_rows, overrides, field):

@@ -136,6 +136,6 @@ def test_the_delivery_log_pages_by_delivery_id(admin, endpoints, db_session, now
     before = re.search(r'rel="next" href="[^"]*before=(\d+)', first).group(1)
     second = text(admin.get(f"/console/admin/webhooks/{endpoints['mine']}?before={before}"))
     assert endpoints["event"] in second and endpoints["event"] not in first
-    for bad in ("abc", "-1", str(2**70)):
+    for bad in ("abc", "-1", str(2**70), "²"):
         assert admin.get(f"/console/admin/webhooks/{endpoints['mine']}?before={bad}"
                          ).status_code == 400

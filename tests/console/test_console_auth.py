@@ -47,6 +47,16 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(console, make_
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in unknown.get_data(as_text=True)
 
 
+def test_a_username_no_account_can_have_gets_the_wrong_password_answer(console, make_staff,
+                                                                       reference_data):
+    # A NUL byte in the name (refused by PostgreSQL in text) must not turn a sign-in into a 500.
+    make_staff("lan")
+    for username in ("lan\x00", "\x00", "lan" + "x" * 500):
+        answer = console.login(username, PASSWORD)
+        assert answer.status_code == 401
+        assert "Tên đăng nhập hoặc mật khẩu không đúng." in answer.get_data(as_text=True)
+
+
 def test_five_failures_lock_the_account_even_against_the_right_password(
         console, make_staff, reference_data, db_session):
     make_staff("lan")

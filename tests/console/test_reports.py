@@ -298,6 +298,16 @@ def test_a_saigon_dispatcher_never_sees_thu_duc_orders(signed_in, db_session):
         csv_of(admin, "orders-by-channel", office="PO-SAIGON", **MARCH))) == 1
 
 
+def test_an_office_code_no_table_can_hold_is_not_found_for_an_admin_too(signed_in):
+    # An admin's code is looked up, not compared with a scope: a NUL byte must not reach
+    # PostgreSQL (which refuses it in text, a 500).
+    admin = signed_in("admin")
+    for office in ("PO\x00THUDUC", "PO-" + "X" * 5000):
+        assert admin.get(REPORTS, query_string={**MARCH, "office": office}).status_code == 404
+        assert admin.get(f"{REPORTS}/orders-by-channel.csv",
+                         query_string={**MARCH, "office": office}).status_code == 404
+
+
 def test_reports_need_a_signed_in_user(console, reference_data):
     answer = console.get(REPORTS)
     assert answer.status_code == 303 and "/console/login" in answer.headers["Location"]
@@ -348,6 +358,7 @@ def test_the_page_defaults_to_this_month_in_vietnam_time(thu_duc, now):
     {**MARCH, "by": "month"},
     {**MARCH, "top": "0"},
     {**MARCH, "top": "ten"},
+    {**MARCH, "top": "²"},                               # a digit to isdigit(), not to int()
 ])
 def test_bad_report_input_gets_a_4xx_page_with_the_reason(thu_duc, args):
     page = thu_duc.get(REPORTS, query_string=args)

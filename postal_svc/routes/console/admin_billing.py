@@ -115,6 +115,8 @@ def _parse_document(text: str) -> Any:
                                   line=error.lineno, column=error.colno, what=error.msg))
     except RecursionError:
         document = None
+    except ValueError:  # an integer past Python's digit limit (not a JSONDecodeError)
+        raise _FormProblem(400, _("Tài liệu JSON có số quá dài.")) from None
     if document is None or _depth(document) > _MAX_DOCUMENT_DEPTH:
         raise _FormProblem(400, _("Tài liệu JSON lồng nhau quá sâu hoặc rỗng."))
     return document
@@ -210,7 +212,9 @@ def _promotion_value(kind: str, text: str) -> Any:
     """The form's value as the API's JSON `value`: "20" (percent), 3000 (VND) or, for a fixed
     price, "zone=VND, zone=VND" as {zone: VND}. Text that does not fit is passed on as is, so
     the codec names the problem."""
-    if kind == PromotionKind.AMOUNT_OFF and text.isdigit() and len(text) <= 12:
+    # isascii: "²" is a digit to isdigit() but not to int().
+    if kind == PromotionKind.AMOUNT_OFF and text.isascii() and text.isdigit() \
+            and len(text) <= 12:
         return int(text)
     if kind == PromotionKind.FIXED_PRICE:
         prices: dict[str, Any] = {}
@@ -219,8 +223,8 @@ def _promotion_value(kind: str, text: str) -> Any:
             if not sep or not zone.strip():
                 return text
             amount = amount.strip().replace(".", "")
-            prices[zone.strip()] = int(amount) if amount.isdigit() and len(amount) <= 12 \
-                else amount
+            prices[zone.strip()] = int(amount) if amount.isascii() and amount.isdigit() \
+                and len(amount) <= 12 else amount
         return prices
     return text.replace(",", ".")
 
@@ -248,7 +252,8 @@ def _promotion_document(form: dict[str, Any]) -> dict[str, Any]:
                             "province_codes": _codes(form["province_codes"]),
                             "agency_codes": _codes(form["agency_codes"])},
             "stackable": form["stackable"],
-            "priority": int(priority) if priority.isdigit() and len(priority) <= 9 else priority,
+            "priority": (int(priority) if priority.isascii() and priority.isdigit()
+                         and len(priority) <= 9 else priority),
             "description": form["description"]}
 
 

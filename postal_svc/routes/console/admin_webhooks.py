@@ -33,7 +33,7 @@ def _before_id() -> int | None:
     raw = request.args.get("before", "")
     if not raw:
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_ID:  # not "²"
         raise BadRequest(_("Con trỏ trang không hợp lệ."))
     return int(raw)
 

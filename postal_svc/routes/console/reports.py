@@ -59,7 +59,8 @@ def _today() -> date:
 def _top(raw: str | None) -> int:
     if not raw:
         return TOP_WARDS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_TOP_WARDS:
+    # isascii: "²" is a digit to isdigit() but not to int().
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_TOP_WARDS:
         raise InvalidReportOption(f"Between 1 and {MAX_TOP_WARDS} wards.",
                                   errors={"top": [f"1 to {MAX_TOP_WARDS}."]})
     return int(raw)
