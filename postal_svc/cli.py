@@ -187,6 +187,15 @@ def jobs_purge_phone_checks() -> None:
     click.echo(f"purged {purged} phone check counts")
 
 
+@jobs.command("purge-login-failures")
+def jobs_purge_login_failures() -> None:
+    """Delete counts of failed console sign-ins that no longer count."""
+    from postal_svc import jobs as job_functions
+
+    purged = job_functions.purge_login_failure_counts(_database(_settings()), now=utcnow())
+    click.echo(f"purged {purged} login failure counts")
+
+
 @jobs.command("deliver-webhooks")
 def jobs_deliver_webhooks() -> None:
     """Send the webhook deliveries that are due."""

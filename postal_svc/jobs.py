@@ -10,6 +10,7 @@ from zlib import crc32
 
 from sqlalchemy import text
 
+from postal_svc.access.login_failures import purge_login_failures
 from postal_svc.billing.gateway import PaymentGateway, gateway_from_settings
 from postal_svc.db import Database
 from postal_svc.config import Settings
@@ -58,6 +59,17 @@ def purge_phone_check_counts(db: Database, *, now: datetime) -> int:
         with db.session() as session:
             purged = purge_phone_checks(session, now=now)
     log.info("purged %d expired phone check counts", purged)
+    return purged
+
+
+def purge_login_failure_counts(db: Database, *, now: datetime) -> int:
+    """Delete counts of failed console sign-ins that no longer count. Safe to rerun."""
+    with job_lock(db, "purge_login_failure_counts") as mine:
+        if not mine:
+            return 0
+        with db.session() as session:
+            purged = purge_login_failures(session, now=now)
+    log.info("purged %d expired login failure counts", purged)
     return purged
 
 

@@ -1,4 +1,5 @@
 """Imports every model so the metadata knows every table (Alembic, tests, create_app)."""
+from postal_svc.access.login_failures import LoginFailure
 from postal_svc.access.models import ApiClient, StaffUser
 from postal_svc.billing.models import (
     BillingAuditEntry, BillingRevision, Payment, PromotionRecord, Quote, Refund, StripeEvent,
@@ -13,7 +14,7 @@ from postal_svc.shipments.phone_checks import PhoneCheck
 from postal_svc.shipments.tracking_numbers import TRACKING_SERIAL_SEQ
 from postal_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["ApiClient", "StaffUser", "BillingAuditEntry", "BillingRevision", "Payment", "PromotionRecord",
+__all__ = ["ApiClient", "StaffUser", "LoginFailure", "BillingAuditEntry", "BillingRevision", "Payment", "PromotionRecord",
            "Quote", "Refund", "StripeEvent",
            "TariffVersionRecord", "TaxRateRecord", "GeocodeCacheEntry", "Agency", "PostOffice", "ServedWard", "IdempotencyRecord", "Order",
            "SerialCounter", "TrackingEvent", "PhoneCheck", "TRACKING_SERIAL_SEQ", "Courier", "RoutePlan",

@@ -32,6 +32,11 @@ def build_scheduler(settings: Settings, db: Database) -> BlockingScheduler:
         id="purge_phone_check_counts", name="Purge expired counts of wrong phone digits",
         next_run_time=utcnow() + timedelta(seconds=7))
     scheduler.add_job(
+        lambda: jobs.purge_login_failure_counts(db, now=utcnow()),
+        IntervalTrigger(minutes=settings.scheduler_idempotency_purge_minutes),
+        id="purge_login_failure_counts", name="Purge expired counts of failed console sign-ins",
+        next_run_time=utcnow() + timedelta(seconds=8))
+    scheduler.add_job(
         lambda: jobs.deliver_webhooks(db, settings, now=utcnow()),
         IntervalTrigger(seconds=settings.scheduler_webhook_seconds),
         id="deliver_webhooks", name="Deliver outbound webhooks")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from postal_svc.db import Base, BigIntPK, JSONType, UTCDateTime
@@ -29,7 +29,8 @@ class StaffUser(Base):
 
     The password only as a scrypt hash. Each user acts through an API client of their own
     (`client_id`, whose key is never issued), so everything they do is recorded against an
-    actor exactly as the API's callers are."""
+    actor exactly as the API's callers are. Failed sign-ins are counted per username, not
+    here (`login_failures`), so that an unknown name is locked out exactly as a real one."""
 
     __tablename__ = "staff_users"
 
@@ -40,9 +41,6 @@ class StaffUser(Base):
     post_office_codes: Mapped[list[str]] = mapped_column(JSONType)
     password_hash: Mapped[str] = mapped_column(String(255))
     client_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("api_clients.id"), unique=True)
-    # Consecutive failed sign-ins, and until when the account refuses every sign-in.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

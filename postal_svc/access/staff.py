@@ -1,8 +1,10 @@
-"""Console users: creating them, checking passwords, locking out guessers.
+"""Console users: creating them, checking passwords, locking out guessers, binding sessions.
 
-Passwords are hashed with scrypt (memory-hard, in the standard library). A user who fails to
-sign in `max_failures` times in a row is locked for `lockout` whatever they type next, and the
-answer never tells an unknown user from a wrong password.
+Passwords are hashed with scrypt (memory-hard, in the standard library). A username that fails
+to sign in `max_failures` times in a row is locked for `lockout` whatever is typed next, whether
+or not an account has it (see `login_failures`), and the answer never tells an unknown user from
+a wrong password. A console session carries a fingerprint of the password it was opened with,
+so a new password signs every older session out.
 """
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postal_svc.access.login_failures import (
+    LockoutPolicy, clear_failures, count_failure, hold_failures)
 from postal_svc.access.models import ApiClient, StaffUser
 from postal_svc.access.service import KEY_PREFIX, Caller, Role, hash_key
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
@@ -29,6 +32,8 @@ MAX_PASSWORD_LENGTH = 1024
 # scrypt cost: 2**15 x 8 x 128 bytes = 32 MiB and about 0.1 s per check on a server core.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2 ** 15, 8, 1
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
+# The key of a session's password fingerprint: fixed, so every process computes the same one.
+_SESSION_FINGERPRINT_KEY = b"postal-svc console session / password fingerprint v1"
 
 
 class InvalidStaffUser(RuleViolation):
@@ -44,19 +49,14 @@ class StaffUserNotFound(NotFound):
 
 
 class SignInRefused(DomainError):
-    """Wrong username or password, or the account is locked or disabled (`locked_until`)."""
+    """Wrong username or password, or the username is locked (`locked_until`); an unknown or
+    disabled account is refused exactly as a wrong password."""
 
     code = "sign_in_refused"
 
     def __init__(self, message: str, *, locked_until: datetime | None = None) -> None:
         super().__init__(message)
         self.locked_until = locked_until
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
 
 
 # -- passwords ------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def create_staff_user(session: Session, *, username: str, role: str, password: s
     session.flush()
     user = StaffUser(username=name, role=parsed_role.value, post_office_codes=codes,
                      password_hash=hash_password(password), client_id=client.id,
-                     failed_logins=0, created_at=now)
+                     created_at=now)
     session.add(user)
     session.flush()
     return user
@@ -145,34 +145,35 @@ def sign_in(session: Session, username: str, password: str, *, now: datetime,
             policy: LockoutPolicy = LockoutPolicy()) -> StaffUser:
     """The user whose password this is; otherwise `SignInRefused`, counting the failure.
 
-    The caller commits in both cases (the failure count must survive the refusal)."""
+    Failures are counted under the normalised username whether or not an account has it, so
+    an unknown name is refused, and locked, exactly as a real one: same message, same lock
+    time, a password check as long (against a dummy hash). While a name is locked no password
+    is checked. A success clears the count. The caller commits in both cases (the failure
+    count must survive the refusal).
+    """
     name = normalize_username(username[:200])
+    password = password[:MAX_PASSWORD_LENGTH]
+    if hold_failures(session, name, now=now) is not None:
+        raise _refusal(count_failure(session, name, now=now, policy=policy))
     user = None
     # A name no account can have is not looked up (PostgreSQL refuses a NUL byte in text).
     if USERNAME.fullmatch(name):
-        user = session.scalar(select(StaffUser).where(StaffUser.username == name)
-                              .with_for_update())
-    if user is None:
-        check_password(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
-        raise SignInRefused("Wrong username or password.")
-    if user.disabled_at is not None:
-        check_password(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
-        raise SignInRefused("Wrong username or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise SignInRefused("Too many failed sign-ins; the account is locked for a while.",
-                            locked_until=user.locked_until)
-    if not check_password(user.password_hash, password[:MAX_PASSWORD_LENGTH]):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= policy.max_failures:
-            user.failed_logins = 0
-            user.locked_until = now + policy.lockout
-            raise SignInRefused("Too many failed sign-ins; the account is locked for a while.",
-                                locked_until=user.locked_until)
-        raise SignInRefused("Wrong username or password.")
-    user.failed_logins = 0
-    user.locked_until = None
+        user = session.scalar(select(StaffUser).where(StaffUser.username == name))
+    if user is None or user.disabled_at is not None:
+        check_password(_DUMMY_HASH, password)
+        raise _refusal(count_failure(session, name, now=now, policy=policy))
+    if not check_password(user.password_hash, password):
+        raise _refusal(count_failure(session, name, now=now, policy=policy))
+    clear_failures(session, name)
     user.last_login_at = now
     return user
+
+
+def _refusal(locked_until: datetime | None) -> SignInRefused:
+    if locked_until is not None:
+        return SignInRefused("Too many failed sign-ins; the account is locked for a while.",
+                             locked_until=locked_until)
+    return SignInRefused("Wrong username or password.")
 
 
 def staff_caller(user: StaffUser) -> Caller:
@@ -182,21 +183,33 @@ def staff_caller(user: StaffUser) -> Caller:
                   scope=frozenset() if user.role == Role.ADMIN.value else codes)
 
 
-def active_user(session: Session, user_id: int) -> StaffUser | None:
-    """The user a console session stands for, while they may still sign in."""
+def session_fingerprint(user: StaffUser) -> str:
+    """A short keyed digest of the user's current password hash, kept in their console session
+    (signed, not encrypted: never the hash itself). A new password changes it."""
+    mac = hmac.new(_SESSION_FINGERPRINT_KEY, user.password_hash.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+
+
+def active_user(session: Session, user_id: int, fingerprint: object) -> StaffUser | None:
+    """The user a console session stands for, while they may still sign in and their password
+    is still the one the session was opened with (`fingerprint`, from `session_fingerprint`)."""
     user = session.get(StaffUser, user_id)
     if user is None or user.disabled_at is not None:
+        return None
+    if not isinstance(fingerprint, str) or not hmac.compare_digest(
+            fingerprint.encode(), session_fingerprint(user).encode()):
         return None
     return user
 
 
 def set_password(session: Session, username: str, password: str) -> StaffUser:
+    """Give the user a new password: their lock-out is lifted and every console session opened
+    with the old one is signed out. Raises `StaffUserNotFound`, `InvalidStaffUser`."""
     user = session.scalar(select(StaffUser).where(
         StaffUser.username == normalize_username(username)))
     if user is None:
         raise StaffUserNotFound(f"No user {username!r}.")
     validate_password(password)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_failures(session, user.username)
     return user

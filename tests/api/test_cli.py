@@ -1,6 +1,7 @@
 """The `postal-svc` command on a throw-away SQLite database."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from postal_svc.access.models import ApiClient, StaffUser
 from postal_svc.access.service import Role, authenticate
+from postal_svc.access.staff import SignInRefused, sign_in
 from postal_svc.cli import main
 from postal_svc.db import make_engine
 from postal_svc.demo import DEMO_CLIENTS, DEMO_STAFF
@@ -166,6 +168,30 @@ def test_jobs_purge_phone_checks_runs_on_an_empty_database(upgraded):
     result = upgraded("jobs", "purge-phone-checks")
     assert result.exit_code == 0, result.output
     assert "purged 0 phone check counts" in result.output
+
+
+def test_jobs_purge_login_failures_runs_on_an_empty_database(upgraded):
+    result = upgraded("jobs", "purge-login-failures")
+    assert result.exit_code == 0, result.output
+    assert "purged 0 login failure counts" in result.output
+
+
+def test_users_set_password_lifts_the_lock_out(upgraded, cli_engine, database_file):
+    env = {"POSTAL_DATABASE_URL": database_file}
+    created = CliRunner().invoke(main, ["users", "create", "--username", "lan", "--role",
+                                        "admin"], input="correct-horse-battery\n", env=env)
+    assert created.exit_code == 0, created.output
+    now = datetime.now(timezone.utc)
+    with Session(cli_engine) as session:
+        for _ in range(5):
+            with pytest.raises(SignInRefused):
+                sign_in(session, "lan", "not-the-password", now=now)
+        session.commit()
+    result = CliRunner().invoke(main, ["users", "set-password", "--username", "lan"],
+                                input="a-new-password-after-the-leak\n", env=env)
+    assert result.exit_code == 0, result.output
+    with Session(cli_engine) as session:
+        assert sign_in(session, "lan", "a-new-password-after-the-leak", now=now).username == "lan"
 
 
 def test_a_short_production_secret_is_refused_with_a_clear_message(upgraded, monkeypatch):

@@ -1,4 +1,5 @@
-"""Signing in and out of the console, with lock-out after repeated failures."""
+"""Signing in and out of the console, with lock-out after repeated failures; a session is
+bound to the password it was opened with."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,9 +7,11 @@ from typing import Any
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from postal_svc.access.staff import LockoutPolicy, SignInRefused, sign_in
+from postal_svc.access.login_failures import LockoutPolicy
+from postal_svc.access.staff import SignInRefused, session_fingerprint, sign_in
 from postal_svc.routes import common, web
-from postal_svc.routes.console.base import SIGNED_IN, blp, current_user, safe_next
+from postal_svc.routes.console.base import (
+    PASSWORD_FINGERPRINT, SIGNED_IN, blp, current_user, safe_next)
 
 
 def lockout_policy() -> LockoutPolicy:
@@ -41,11 +44,12 @@ def login() -> Any:
         db_session.commit()  # the failure count survives the refusal
         return render_template("console/login.html", next=target, username=username[:64],
                                locked_until=refused.locked_until, failed=True), 401
-    user_id = user.id
+    user_id, fingerprint = user.id, session_fingerprint(user)
     db_session.commit()
     session.clear()
     session.permanent = True
     session[SIGNED_IN] = user_id
+    session[PASSWORD_FINGERPRINT] = fingerprint
     web.new_csrf_token()
     return redirect(target, code=303)
 

@@ -21,6 +21,8 @@ blp.before_request(web.check_csrf)
 blp.after_request(web.remember_language)
 
 SIGNED_IN = "console_user_id"
+# Which password the session was opened with (a fingerprint): a new password signs it out.
+PASSWORD_FINGERPRINT = "console_password_fingerprint"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -36,11 +38,13 @@ def _domain_error(error: DomainError) -> Any:
 
 
 def current_user() -> StaffUser | None:
-    """The staff user this browser signed in as, while their account is active."""
+    """The staff user this browser signed in as, while their account is active and their
+    password is the one they signed in with."""
     if "staff_user" in g:
         return cast("StaffUser | None", g.staff_user)
     user_id = session.get(SIGNED_IN)
-    user = active_user(common.session(), user_id) if isinstance(user_id, int) else None
+    user = active_user(common.session(), user_id, session.get(PASSWORD_FINGERPRINT)) \
+        if isinstance(user_id, int) else None
     g.staff_user = user
     return user
 
