@@ -5,7 +5,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Callable, Iterator
 from zlib import crc32
 
 from sqlalchemy import text
@@ -40,37 +40,33 @@ def job_lock(db: Database, name: str) -> Iterator[bool]:
             connection.commit()
 
 
-def purge_idempotency_records(db: Database, *, now: datetime) -> int:
-    """Delete idempotency records past their 24 h life. Safe to run any number of times."""
-    with job_lock(db, "purge_idempotency_records") as mine:
+def _purge(db: Database, name: str, purge: Callable[..., int], what: str, *,
+           now: datetime) -> int:
+    """Run one purge under its job lock (one process at a time); safe to run again."""
+    with job_lock(db, name) as mine:
         if not mine:
             return 0
         with db.session() as session:
-            purged = purge_expired(session, now=now)
-    log.info("purged %d expired idempotency records", purged)
+            purged = purge(session, now=now)
+    log.info("purged %d expired %s", purged, what)
     return purged
+
+
+def purge_idempotency_records(db: Database, *, now: datetime) -> int:
+    """Delete idempotency records past their 24 h life. Safe to run any number of times."""
+    return _purge(db, "purge_idempotency_records", purge_expired, "idempotency records", now=now)
 
 
 def purge_phone_check_counts(db: Database, *, now: datetime) -> int:
     """Delete counts of wrong phone_last4 answers that no longer count. Safe to rerun."""
-    with job_lock(db, "purge_phone_check_counts") as mine:
-        if not mine:
-            return 0
-        with db.session() as session:
-            purged = purge_phone_checks(session, now=now)
-    log.info("purged %d expired phone check counts", purged)
-    return purged
+    return _purge(db, "purge_phone_check_counts", purge_phone_checks, "phone check counts",
+                  now=now)
 
 
 def purge_login_failure_counts(db: Database, *, now: datetime) -> int:
     """Delete counts of failed console sign-ins that no longer count. Safe to rerun."""
-    with job_lock(db, "purge_login_failure_counts") as mine:
-        if not mine:
-            return 0
-        with db.session() as session:
-            purged = purge_login_failures(session, now=now)
-    log.info("purged %d expired login failure counts", purged)
-    return purged
+    return _purge(db, "purge_login_failure_counts", purge_login_failures,
+                  "login failure counts", now=now)
 
 
 def deliver_webhooks(db: Database, settings: Settings, *, now: datetime) -> int:

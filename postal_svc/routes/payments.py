@@ -16,7 +16,7 @@ from postal_svc.routes.blueprint import Blueprint
 from postal_svc.routes.fields import CodeString
 from postal_svc.routes.presenters import present_payment, present_refund
 from postal_svc.shipments import payment_flows, payments
-from postal_svc.shipments.cash_report import cash_report, cash_report_csv_rows
+from postal_svc.shipments.cash_report import CashReport, cash_report, cash_report_csv_rows
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1",
                 description="Online payments (Stripe PaymentIntents in VND), refunds and the "
@@ -210,12 +210,17 @@ class CashReportsCsv(MethodView):
                                 "content": {"text/csv": {}}}})
     def get(self, args: dict[str, Any]) -> Response:
         """The day's cash report as CSV."""
-        report = _cash_report(args)
-        out = io.StringIO()
-        out.write("\ufeff")
-        csv.writer(out, lineterminator="\r\n").writerows(cash_report_csv_rows(report))
-        response = Response(out.getvalue(), mimetype="text/csv")
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.post_office_code)
-        response.headers["Content-Disposition"] = \
-            f'attachment; filename="cash-{safe}-{report.day.isoformat()}.csv"'
-        return response
+        return cash_csv_response(_cash_report(args))
+
+
+def cash_csv_response(report: CashReport) -> Response:
+    """The day's cash report as a CSV download (UTF-8 with BOM, CRLF), for the API and the
+    console alike."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out, lineterminator="\r\n").writerows(cash_report_csv_rows(report))
+    response = Response(out.getvalue(), mimetype="text/csv")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.post_office_code)
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="cash-{safe}-{report.day.isoformat()}.csv"'
+    return response

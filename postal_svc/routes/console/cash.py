@@ -1,8 +1,6 @@
 """Cash: the end-of-day cash each courier collected, from the use case behind GET /cash-reports."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Response, render_template, request
@@ -12,8 +10,9 @@ from postal_svc.directory.models import PostOffice
 from postal_svc.directory.service import list_post_offices
 from postal_svc.routes import common
 from postal_svc.routes.console.base import blp, caller, post_office_codes, staff_required
+from postal_svc.routes.payments import cash_csv_response
 from postal_svc.shipments.cash_report import (
-    CashReport, InvalidReportDate, ReportPostOfficeNotFound, cash_report, cash_report_csv_rows)
+    CashReport, InvalidReportDate, ReportPostOfficeNotFound, cash_report)
 
 OFFICE_LIST_LIMIT = 500
 
@@ -52,12 +51,4 @@ def cash() -> Any:
 @staff_required
 def cash_csv() -> Response:
     """The same CSV as GET /api/v1/cash-reports.csv (UTF-8 with BOM, CRLF)."""
-    report = _report(_offices())
-    out = io.StringIO()
-    out.write("\ufeff")
-    csv.writer(out, lineterminator="\r\n").writerows(cash_report_csv_rows(report))
-    response = Response(out.getvalue(), mimetype="text/csv")
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in report.post_office_code)
-    response.headers["Content-Disposition"] = \
-        f'attachment; filename="cash-{safe}-{report.day.isoformat()}.csv"'
-    return response
+    return cash_csv_response(_report(_offices()))
