@@ -209,3 +209,38 @@ def test_revoking_a_client_stops_its_key(upgraded, cli_engine):
     assert upgraded("clients", "revoke", str(client_id)).exit_code == 0
     with Session(cli_engine) as session:
         assert authenticate(session, key) is None
+
+
+def test_users_create_reads_the_password_from_stdin_and_scopes_a_dispatcher(
+        upgraded, cli_engine, database_file):
+    env = {"POSTAL_DATABASE_URL": database_file}
+    assert upgraded("demo", "load").exit_code == 0
+    created = CliRunner().invoke(main, ["users", "create", "--username", "Minh", "--role",
+                                        "dispatcher", "--post-office", "BD-THUDUC"],
+                                 input="a-long-enough-password\n", env=env)
+    assert created.exit_code == 0, created.output
+    assert "a-long-enough-password" not in created.output
+    with Session(cli_engine) as session:
+        user = sign_in(session, "minh", "a-long-enough-password",
+                       now=datetime.now(timezone.utc))
+        assert (user.role, user.post_office_codes) == ("dispatcher", ["BD-THUDUC"])
+
+
+@pytest.mark.parametrize("args, password, message", [
+    (["--role", "dispatcher"], "a-long-enough-password", "needs a post office"),
+    (["--role", "dispatcher", "--post-office", "BD-NOWHERE"], "a-long-enough-password",
+     "Unknown post office"),
+    (["--role", "admin"], "short", "10 to 1024 characters"),
+])
+def test_users_create_refuses_what_a_console_user_cannot_be(upgraded, cli_engine,
+                                                            database_file, args, password,
+                                                            message):
+    env = {"POSTAL_DATABASE_URL": database_file}
+    assert upgraded("demo", "load").exit_code == 0
+    result = CliRunner().invoke(main, ["users", "create", "--username", "tuan", *args],
+                                input=password + "\n", env=env)
+    assert result.exit_code != 0
+    assert message in result.output
+    with Session(cli_engine) as session:
+        assert session.scalar(select(func.count()).select_from(StaffUser)
+                              .where(StaffUser.username == "tuan")) == 0
