@@ -229,3 +229,16 @@ def localstripe() -> Iterator[Any]:
         yield emulator
     finally:
         emulator.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Console users are created and signed in by the hundred here: hash their passwords at a
+    low scrypt cost. Each hash carries its parameters, so checking is the same code;
+    tests/unit/test_password_hashing.py checks the production cost."""
+    from postal_svc.access import staff
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(staff, "scrypt_cost", (2 ** 10, 8, 1))
+    yield
+    patch.undo()

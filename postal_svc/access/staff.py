@@ -30,7 +30,10 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._\-]{1,62}")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 # scrypt cost: 2**15 x 8 x 128 bytes = 32 MiB and about 0.1 s per check on a server core.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2 ** 15, 8, 1
+SCRYPT_COST = (2 ** 15, 8, 1)  # n, r, p
+# The cost new hashes are made with. Each hash carries its own parameters, so raising the cost
+# later leaves old hashes checkable (tests lower it: they create users by the hundred).
+scrypt_cost = SCRYPT_COST
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
 # The key of a session's password fingerprint: fixed, so every process computes the same one.
 _SESSION_FINGERPRINT_KEY = b"postal-svc console session / password fingerprint v1"
@@ -63,9 +66,10 @@ class SignInRefused(DomainError):
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P,
+    n, r, p = scrypt_cost
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p,
                             maxmem=_SCRYPT_MAXMEM, dklen=32)
-    return "$".join(["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P),
+    return "$".join(["scrypt", str(n), str(r), str(p),
                      base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
 
 
