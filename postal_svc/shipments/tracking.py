@@ -180,15 +180,18 @@ _ORDER_BY_NUMBER = select(
     _ORDERS.id, _ORDERS.tracking_number, _ORDERS.kind, _ORDERS.status, _ORDERS.due_at,
     _ORDERS.deliver_before, _ORDERS.citizen_name, _ORDERS.citizen_phone, _ORDERS.ward_code,
     _ORDERS.ward_name,
-).where(_ORDERS.tracking_number == bindparam("number"))
+    _EVENTS.status.label("event_status"), _EVENTS.occurred_at, _EVENTS.failure_reason,
+    _EVENTS.ward_code.label("event_ward_code"), _EVENTS.post_office_code,
+).select_from(
+    # The order with its events in one statement: one round trip, and one snapshot (an event
+    # recorded meanwhile cannot show beside a status from before it). Every order has its
+    # `created` event; the outer join keeps the order even so.
+    Order.__table__.outerjoin(TrackingEvent.__table__, _EVENTS.order_id == _ORDERS.id)
+).where(_ORDERS.tracking_number == bindparam("number")).order_by(_EVENTS.occurred_at, _EVENTS.id)
 _PRIVATE_OF_ORDER = select(
     _ORDERS.public_id, _ORDERS.status, _ORDERS.deliver_after, _ORDERS.deliver_before,
     _ORDERS.payment_method, _ORDERS.payment_status, _ORDERS.price, _ORDERS.total_vnd,
 ).where(_ORDERS.id == bindparam("order_id"))
-_EVENTS_OF_ORDER = (select(_EVENTS.status, _EVENTS.occurred_at, _EVENTS.failure_reason,
-                           _EVENTS.ward_code, _EVENTS.post_office_code)
-                    .where(_EVENTS.order_id == bindparam("order_id"))
-                    .order_by(_EVENTS.occurred_at, _EVENTS.id))
 
 
 def track(session: Session, tracking_number: str, *, now: datetime,
@@ -207,20 +210,20 @@ def track(session: Session, tracking_number: str, *, now: datetime,
     # The hottest read of the service: two compiled Core statements selecting only what the
     # public answer needs (no address, no raw input), rows read by attribute like the model.
     connection = session.connection()
-    order = None if number is None else connection.execute(
-        _ORDER_BY_NUMBER, {"number": number}).first()
-    if order is None:
+    rows = [] if number is None else connection.execute(
+        _ORDER_BY_NUMBER, {"number": number}).all()
+    if not rows:
         raise TrackingNotFound("No item has this tracking number.")
-    order_events = connection.execute(_EVENTS_OF_ORDER, {"order_id": order.id}).all()
+    order = rows[0]
     events = [
-        PublicEvent(occurred_at=e.occurred_at, status=e.status,
-                    label=status_label(e.status, order.kind),
+        PublicEvent(occurred_at=e.occurred_at, status=e.event_status,
+                    label=status_label(e.event_status, order.kind),
                     failure_reason=e.failure_reason,
                     failure_reason_label=(failure_reason_label(e.failure_reason)
                                           if e.failure_reason else None),
-                    ward_name=_ward_name(order, e.ward_code),
+                    ward_name=_ward_name(order, e.event_ward_code),
                     post_office_code=e.post_office_code)
-        for e in order_events]
+        for e in rows if e.event_status is not None]
     private = None
     if _phone_unlocks(session, order, phone_last4, now=now, policy=phone_checks):
         details = connection.execute(_PRIVATE_OF_ORDER, {"order_id": order.id}).one()
