@@ -33,20 +33,12 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import (  # noqa: E402
     BIN, PG_SERVER, free_port, gunicorn, machine_line, psql, stop, utc_stamp, wait_http)
+from bench.tracking import S10_FUNCTION  # noqa: E402  (valid S10 numbers made in SQL)
 
 DATABASE = "postal_bench_console"
 SECRET = "bench-console-secret-key-0123456789abcdef"
 OFFICES = ("BD-THUDUC", "BD-SAIGON", "BD-GOVAP", "BD-CHOLON")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-S10_FUNCTION = """
-CREATE FUNCTION bench_s10(n integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT 'RB' || lpad(n::text, 8, '0')
-         || (CASE c WHEN 10 THEN 0 WHEN 11 THEN 5 ELSE c END)::text || 'VN'
-  FROM (SELECT 11 - (sum(substr(lpad(n::text, 8, '0'), i, 1)::int
-                         * (ARRAY[8, 6, 4, 2, 3, 5, 9, 7])[i]) % 11)::int AS c
-        FROM generate_series(1, 8) AS i) AS digits
-$$"""
 
 # Order g: office g % 5 (Thủ Đức twice as often), registered in the last 60 days; one in ten
 # still open, others delivered (one in six after a failed attempt), one in twenty returned

@@ -122,6 +122,12 @@ class Promotion:
         return self.valid_from <= instant and (self.valid_until is None
                                                or instant < self.valid_until)
 
+    def state_at(self, instant: datetime) -> str:
+        """`scheduled` before it starts, `active` while valid, `ended` after."""
+        if instant < self.valid_from:
+            return "scheduled"
+        return "active" if self.is_valid_at(instant) else "ended"
+
     def applies_to(self, facts: PricingFacts, zone_code: str) -> bool:
         """Eligibility of an order in a zone (a fixed price exists only for the zones it lists)."""
         value = self.value

@@ -202,10 +202,7 @@ def present_tariff_version(record: TariffVersionRecord) -> dict[str, Any]:
 
 def present_promotion(record: PromotionRecord) -> dict[str, Any]:
     promotion = service.promotion_of(record)
-    now = common.now()
-    state = ("scheduled" if now < promotion.valid_from
-             else "active" if promotion.is_valid_at(now) else "ended")
-    return {**encode_promotion(promotion), "state": state,
+    return {**encode_promotion(promotion), "state": promotion.state_at(common.now()),
             "created_at": isoformat_z(record.created_at),
             "updated_at": isoformat_z(record.updated_at)}
 

@@ -151,13 +151,6 @@ def admin_tariff_create() -> Any:
 
 # -- promotions ------------------------------------------------------------------------------
 
-def promotion_state(promotion: Promotion, now: datetime) -> str:
-    """scheduled | active | ended at `now`, as the billing API reports it."""
-    if now < promotion.valid_from:
-        return "scheduled"
-    return "active" if promotion.is_valid_at(now) else "ended"
-
-
 def _can_end(promotion: Promotion, now: datetime) -> bool:
     """An end can still be set: open-ended, or ending in the future."""
     return promotion.valid_until is None or promotion.valid_until > now
@@ -171,7 +164,7 @@ def admin_promotions() -> Any:
     page = service.list_promotions(common.session(), limit=PAGE_SIZE, cursor=page_cursor())
     rows = [(record, service.promotion_of(record)) for record in page.items]
     return render_admin("promotions.html", page=page, now=now,
-                        rows=[(r, p, promotion_state(p, now), _can_end(p, now)) for r, p in rows])
+                        rows=[(r, p, p.state_at(now), _can_end(p, now)) for r, p in rows])
 
 
 def _blank_promotion_form() -> dict[str, Any]:
@@ -293,7 +286,7 @@ def _end_page(record: PromotionRecord, ends_at: datetime, status: int = 200,
     return render_admin("promotion_end.html", record=record, promotion=promotion,
                         ends_at=ends_at, ends_at_value=encode_instant(ends_at),
                         local_value=vietnam_local_value(ends_at), message=message,
-                        state=promotion_state(promotion, common.now())), status
+                        state=promotion.state_at(common.now())), status
 
 
 @blp.get("/admin/promotions/<code>/end")

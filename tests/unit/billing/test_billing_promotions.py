@@ -246,3 +246,16 @@ def _kwargs(p: Promotion) -> dict:
     return {name: getattr(p, name) for name in (
         "code", "kind", "value", "valid_from", "valid_until", "eligibility", "stackable",
         "priority", "description")}
+
+
+def test_a_promotion_is_scheduled_then_active_on_its_half_open_interval_then_ended():
+    import dataclasses
+    open_ended = promotion("P20", "percent_off", Decimal("0.20"))
+    second = timedelta(seconds=1)
+    assert open_ended.state_at(EARLY_2020 - second) == "scheduled"
+    assert open_ended.state_at(EARLY_2020) == "active"
+    assert open_ended.state_at(datetime(2030, 1, 1, tzinfo=UTC)) == "active"
+    end = EARLY_2020 + timedelta(days=30)
+    closed = dataclasses.replace(open_ended, valid_until=end)
+    assert closed.state_at(end - second) == "active"
+    assert closed.state_at(end) == "ended"
