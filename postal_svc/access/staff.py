@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable, Iterable
 
 from sqlalchemy import select
@@ -86,7 +87,11 @@ def check_password(stored: str, password: str) -> bool:
 
 
 # Checked against when the username is unknown, so both answers take as long.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash no password matches, made on first need (not at import: every CLI command and
+    worker would pay a 32 MiB scrypt for it)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def validate_password(password: str) -> None:
@@ -164,7 +169,7 @@ def sign_in(session: Session, username: str, password: str, *, now: datetime,
     if USERNAME.fullmatch(name):
         user = session.scalar(select(StaffUser).where(StaffUser.username == name))
     if user is None or user.disabled_at is not None:
-        check_password(_DUMMY_HASH, password)
+        check_password(_dummy_hash(), password)
         raise _refusal(count_failure(session, name, now=now, policy=policy))
     if not check_password(user.password_hash, password):
         raise _refusal(count_failure(session, name, now=now, policy=policy))
