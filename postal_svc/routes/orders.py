@@ -103,7 +103,12 @@ class Orders(MethodView):
     @blp.response(201, OrderSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create an order (idempotent with Idempotency-Key)."""
-        order = intake.create_order(common.session(), draft_from(data), caller=common.caller(),
+        draft = draft_from(data)
+        # Intake writes the order and its event in one statement, unless a quote is
+        # redeemed with it or the response is stored beside it.
+        single = draft.quote_id is None and not common.response_is_stored()
+        order = intake.create_order(common.session(single_statement=single), draft,
+                                    caller=common.caller(),
                                     policy=intake_policy(), now=common.now(),
                                     resolve_address=common.state().resolve_address,
                                     directory=common.state().directory)

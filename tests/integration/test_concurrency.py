@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from postal_svc import create_app
 from postal_svc.access.service import create_client
 from postal_svc.directory.service import create_agency, create_post_office
-from postal_svc.shipments.models import Order
+from postal_svc.routes import common
+from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.s10 import is_valid_tracking_number
 from tests.conftest import order_body, test_settings
 
@@ -93,6 +94,41 @@ def test_fifty_simultaneous_requests_with_one_natural_key_and_different_keys_cre
     assert all(payload["code"] == "duplicate_order" and payload["existing_id"] == winner["id"]
                for status, payload in results if status == 409)
     assert count_orders(live["engine"]) == 1
+
+
+def test_fifty_simultaneous_requests_with_one_natural_key_and_no_idempotency_key_create_one_order(
+        live: dict[str, Any]) -> None:
+    # Without Idempotency-Key, intake writes in one statement outside a transaction on
+    # PostgreSQL: the natural key alone must still hold, and the order come with its event.
+    body = order_body()
+
+    def post(_: int) -> tuple[int, dict[str, Any]]:
+        response = live["app"].test_client().post("/api/v1/orders", json=body,
+                                                  headers=live["headers"])
+        return response.status_code, response.get_json()
+
+    results = run_at_once(CONCURRENCY, post)
+    statuses = Counter(status for status, _ in results)
+    assert statuses[201] == 1, statuses
+    assert statuses[409] == CONCURRENCY - 1, statuses
+    winner = next(payload for status, payload in results if status == 201)
+    assert all(payload["code"] == "duplicate_order" and payload["existing_id"] == winner["id"]
+               for status, payload in results if status == 409)
+    assert count_orders(live["engine"]) == 1
+    with Session(live["engine"]) as session:
+        events = session.scalars(select(TrackingEvent.type)).all()
+    assert events == ["created"]
+
+
+def test_single_statement_sessions_commit_each_statement_on_postgresql(
+        live: dict[str, Any]) -> None:
+    app = live["app"]
+    with app.test_request_context("/api/v1/orders", method="POST"):
+        connection = common.session(single_statement=True).connection()
+        expected = "AUTOCOMMIT" if connection.dialect.name == "postgresql" else None
+        assert connection.get_execution_options().get("isolation_level") == expected
+    with app.test_request_context("/api/v1/orders", method="POST"):
+        assert "isolation_level" not in common.session().connection().get_execution_options()
 
 
 def test_tracking_numbers_allocated_concurrently_are_unique_and_valid(live: dict[str, Any]) -> None:
