@@ -29,6 +29,7 @@ from postal_svc.routes import (
     route_plans, tracking, web,
     webhooks)
 from postal_svc.routes.common import close_session
+from postal_svc.routes.json_provider import FastJSONProvider
 from postal_svc.shipments.addresses import AddressResolver, ChainAddressResolver
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_logging(settings.log_level, settings.log_json)
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.json = FastJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(
         SECRET_KEY=settings.secret_key,
