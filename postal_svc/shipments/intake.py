@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, Select, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, insert, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -239,7 +239,16 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
             session.execute(update(Order).where(Order.id == new_id)
                             .values(price=fresh, total_vnd=values["total_vnd"]))
     # Built from the values, not attached to the session: intake is its last writer here.
-    return Order(id=new_id, **{**_column_defaults(), **values})
+    return _order_as_written({**_column_defaults(), **values, "id": new_id})
+
+
+def _order_as_written(values: dict[str, Any]) -> Order:
+    """The order as the insert wrote it. Like a row loaded by a query, its columns are set
+    directly, without the per-attribute change events of `Order(**values)` (50 columns:
+    a tenth of a millisecond per order), since it is never added to a session."""
+    order: Order = inspect(Order).class_manager.new_instance()
+    order.__dict__.update(values)
+    return order
 
 
 def _price(session: Session, facts: PricingFacts | None, registered_at: datetime, *,
