@@ -62,9 +62,10 @@ def pay_url(order_public_id: str) -> str | None:
 def session(*, single_statement: bool = False) -> Session:
     """The request's session, opened on first use and closed at teardown.
 
-    `single_statement=True` is for a view whose writes are one statement, atomic by itself:
-    on PostgreSQL its session then runs each statement in its own transaction, which saves
-    the BEGIN and COMMIT round trips. Asked after the session exists, it changes nothing.
+    `single_statement=True` is for a view whose work is one statement (a read, or a write
+    atomic by itself): on PostgreSQL its session then runs each statement in its own
+    transaction, which saves the BEGIN and COMMIT round trips. Asked after the session
+    exists, it changes nothing.
     """
     if "db_session" not in g:
         db = database()

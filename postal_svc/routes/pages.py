@@ -39,9 +39,11 @@ def track_form() -> Any:
 @blp.get("/track/<path:tracking_number>")
 def track_page(tracking_number: str) -> Any:
     """One item's timeline, newest first; the window and pay link with the right digits."""
-    db_session = common.session()
+    digits = request.args.get("phone_last4")
+    # Without digits the lookup is one read: no transaction around it.
+    db_session = common.session(single_statement=digits is None)
     try:
-        found = track(db_session, tracking_number, phone_last4=request.args.get("phone_last4"),
+        found = track(db_session, tracking_number, phone_last4=digits,
                       pay_link=common.pay_url, now=common.now())
         db_session.commit()  # a wrong phone_last4 is counted
     except NotFound:

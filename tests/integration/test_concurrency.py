@@ -191,3 +191,29 @@ def test_a_request_whose_idempotency_key_was_taken_over_cannot_store_its_answer(
         session.rollback()
         record_response(session, second, status=201, body='{"id": "second"}')
         session.commit()
+
+
+def test_public_tracking_on_a_live_engine_reads_without_digits_and_still_counts_wrong_ones(
+        live: dict[str, Any]) -> None:
+    # Lookups without digits run outside a transaction on PostgreSQL; with digits they still
+    # count wrong answers and lock the details after five.
+    created = live["app"].test_client().post("/api/v1/orders", json=order_body(),
+                                             headers=live["headers"]).get_json()
+    number = created["tracking_number"]
+
+    def look(_: int) -> tuple[int, dict[str, Any]]:
+        response = live["app"].test_client().get(f"/api/v1/tracking/{number}")
+        return response.status_code, response.get_json()
+
+    results = run_at_once(10, look)
+    assert {status for status, _ in results} == {200}
+    assert all(body["tracking_number"] == number and "delivery_window" not in body
+               and [e["status"] for e in body["events"]] == ["created"] for _, body in results)
+    client = live["app"].test_client()
+    assert client.get(f"/track/{number}").status_code == 200
+    assert "delivery_window" in client.get(f"/api/v1/tracking/{number}?phone_last4=3456").get_json()
+    for _ in range(5):
+        assert "delivery_window" not in client.get(
+            f"/api/v1/tracking/{number}?phone_last4=0000").get_json()
+    assert "delivery_window" not in client.get(
+        f"/api/v1/tracking/{number}?phone_last4=3456").get_json()
