@@ -229,7 +229,9 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         raise _duplicate(existing)
     new_id, token_now = inserted
     # Also when the stale book could not price it at all (e.g. this process had cached the
-    # book from before the tariffs were loaded): the fresh one may.
+    # book from before the tariffs were loaded): the fresh one may. (In a session without a
+    # transaction the order is committed already; the correction follows as its own statement,
+    # in the rare moment after an admin changed tariff data.)
     if token_now != token and draft.quote_id is None:
         fresh = _price(session, facts, registered_at, quote_id=None, caller=caller,
                        order_public_id=public_id, now=now,
