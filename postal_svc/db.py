@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.sql import Executable
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -149,3 +151,42 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+
+@dataclass(frozen=True)
+class CompiledWrite:
+    """A write statement SQLAlchemy compiles once, run as driver SQL on a session's connection.
+
+    For the hottest write of the service: it skips SQLAlchemy's per-call handling of a
+    compiled statement (about half of the statement's CPU for intake's 50 parameters) while
+    keeping the session's connection and transaction, SQLAlchemy's error wrapping and its
+    events. Parameters go through the same bind processors SQLAlchemy would apply (UTC
+    instants, JSON); results come back as the driver gives them (no result processors), so
+    use it for statements that return plain ids and strings.
+    """
+
+    sql: str
+    defaults: dict[str, Any]  # every parameter, with the values bound in the statement itself
+    processors: dict[str, Callable[[Any], Any]]
+    positions: tuple[str, ...] | None  # the parameters' order for a positional paramstyle
+
+    @classmethod
+    def compile(cls, statement: Executable, dialect: Dialect) -> "CompiledWrite":
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        processors = {}
+        for bind, name in compiled.bind_names.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[name] = processor
+        positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        return cls(sql=compiled.string, defaults=dict(compiled.params), processors=processors,
+                   positions=positions)
+
+    def execute(self, session: Session, params: dict[str, Any]) -> CursorResult[Any]:
+        bound = {**self.defaults, **params}
+        for name, process in self.processors.items():
+            bound[name] = process(bound[name])
+        if self.positions is not None:
+            return session.connection().exec_driver_sql(
+                self.sql, tuple(bound[name] for name in self.positions))
+        return session.connection().exec_driver_sql(self.sql, bound)

@@ -20,6 +20,7 @@ from postal_svc.billing.pricing import TariffBook, price_order
 from postal_svc.billing.service import (
     REVISION_TOKEN, book_for, current_book, latest_book, price_snapshot, redeem_quote,
     revision_token)
+from postal_svc.db import CompiledWrite
 from postal_svc.directory.lookup import AgencyInfo, DirectoryLookup
 from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
 from postal_svc.geo.places import nearest_ward, province_by_code, ward_by_code
@@ -289,15 +290,18 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *,
 
     The statements are built once per dialect with bind parameters, so SQLAlchemy reuses
     their compiled form. On PostgreSQL one statement does both inserts (a data-modifying
-    CTE): one round trip on the hottest path of the service.
+    CTE): one round trip on the hottest path of the service, run as driver SQL compiled once.
     """
-    dialect = session.get_bind().dialect.name
-    statements = _INTAKE_STATEMENTS.get(dialect) or _build_intake_statements(dialect)
+    dialect = session.get_bind().dialect
     # Like an ORM insert, columns intake does not set are NULL (or their default).
     params = {**_insert_defaults(), **values, "event_type": "created", "actor_role": actor_role}
-    if len(statements) == 1:
-        row = session.execute(statements[0], params).first()
+    if dialect.name == "postgresql":
+        key = (dialect.name, dialect.driver)
+        write = _INTAKE_WRITES.get(key) or _INTAKE_WRITES.setdefault(
+            key, CompiledWrite.compile(_build_intake_statements("postgresql")[0], dialect))
+        row = write.execute(session, params).first()
         return (row[0], row[1]) if row is not None else None
+    statements = _INTAKE_STATEMENTS.get(dialect.name) or _build_intake_statements(dialect.name)
     new_id = session.execute(statements[0], params).scalar()
     if new_id is None:
         return None
@@ -306,6 +310,7 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *,
 
 
 _INTAKE_STATEMENTS: dict[str, tuple[Any, ...]] = {}
+_INTAKE_WRITES: dict[tuple[str, str], CompiledWrite] = {}  # per (dialect, driver)
 
 
 @lru_cache(maxsize=1)
