@@ -1,6 +1,7 @@
 """marshmallow fields shared by the API schemas."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,10 +18,15 @@ class StrictInteger(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
+# A lone surrogate ("\ud800" in JSON) cannot be stored as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The same characters as str.isspace (both use Unicode's white space property).
+_WHITE_SPACE = re.compile(r"\s")
+
+
 def _check_encodable(text: str) -> None:
-    # A lone surrogate ("\ud800" in JSON) cannot be stored as UTF-8: refuse it here, not in
-    # the database driver.
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    # Refused here, not in the database driver.
+    if _SURROGATE.search(text):
         raise ValidationError("Not valid Unicode text.")
 
 
@@ -48,7 +54,7 @@ class CodeString(fields.String):
         # Checked on what was sent: a control character inside a code is refused, not
         # silently dropped (which could merge two different codes into one).
         if (not text or len(text) > self.max_length or not raw.strip().isprintable()
-                or any(c.isspace() for c in text)):
+                or _WHITE_SPACE.search(text)):
             raise ValidationError(
                 f"Must be 1 to {self.max_length} printable characters without spaces.")
         return text
