@@ -454,8 +454,8 @@ _LATEST: dict[str, str] = {}
 def latest_book(session: Session) -> tuple[str, TariffBook]:
     """The newest book this process knows, without asking the database when it has one.
 
-    For a caller that verifies the token in a statement it runs anyway (order intake reads
-    the token back with its INSERT) and re-prices in the rare case it changed.
+    For a caller that verifies the token in a statement it runs anyway (order intake inserts
+    only while it is current) and re-prices in the rare case it changed.
     """
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
     token = _LATEST.get(database)

@@ -5,9 +5,10 @@ import secrets
 from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
-from sqlalchemy import ColumnElement, Select, bindparam, insert, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement, Select, String, bindparam, func, insert, inspect, or_, select)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from postal_svc.billing.service import (
     revision_token)
 from postal_svc.db import CompiledWrite
 from postal_svc.directory.lookup import AgencyInfo, DirectoryLookup
-from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation
+from postal_svc.errors import Conflict, DomainError, NotFound, RuleViolation, ServiceUnavailable
 from postal_svc.geo.places import nearest_ward, province_by_code, ward_by_code
 from postal_svc.geo.resolver import distance_m
 from postal_svc.pagination import Page, paginate
@@ -192,9 +193,12 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         agency_location=agency, citizen_address=resolved, weight_g=draft.weight_g,
         payment_method=method, fee_forwarding_vnd=draft.fee_forwarding_vnd,
         beneficiary_category=draft.beneficiary_category)
-    # Priced with the newest tariff book this process knows; the insert reads the revision
-    # back and the order is re-priced in the rare case tariff data changed meanwhile.
+    # Priced with the newest tariff book this process knows. The insert happens only while
+    # that book is still current (checked in the same statement); in the rare case tariff
+    # data changed meanwhile, nothing is written and the order is priced again. A quoted
+    # price is honoured whatever the book.
     token, book = latest_book(session)
+    book_token = None if draft.quote_id is not None else token
     price = _price(session, facts, registered_at, quote_id=draft.quote_id, caller=caller,
                    order_public_id=public_id, now=now, book=book)
     values = dict(
@@ -223,24 +227,25 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         due_at=due_at(accepted_at=now, deliver_before=draft.deliver_before,
                       working_days=policy.delivery_working_days),
         created_by_client_id=caller.client_id, created_at=now, updated_at=now)
-    inserted = _insert_with_created_event(session, values, actor_role=caller.role.value)
-    if inserted is None:
+    for _ in range(MAX_BOOK_RETRIES):
+        outcome = _insert_with_created_event(session, values, actor_role=caller.role.value,
+                                             book_token=book_token)
+        if not outcome.stale_book:
+            break
+        # Also when the stale book could not price it at all (e.g. this process had cached
+        # the book from before the tariffs were loaded): the fresh one may. A price the
+        # fresh book refuses (a lowered weight limit) is refused here, before any write.
+        book_token = revision_token(session)
+        fresh = _price(session, facts, registered_at, quote_id=None, caller=caller,
+                       order_public_id=public_id, now=now, book=book_for(session, book_token))
+        values.update(price=fresh, total_vnd=fresh["total"] if fresh else None)
+    else:
+        raise TariffDataChanging("The tariff data is being changed; retry in a moment.")
+    if outcome.order_id is None:
         existing = _find_by_natural_key(session, draft)
         assert existing is not None, "ON CONFLICT skipped the insert, so the row exists"
         raise _duplicate(existing)
-    new_id, token_now = inserted
-    # Also when the stale book could not price it at all (e.g. this process had cached the
-    # book from before the tariffs were loaded): the fresh one may. (In a session without a
-    # transaction the order is committed already; the correction follows as its own statement,
-    # in the rare moment after an admin changed tariff data.)
-    if token_now != token and draft.quote_id is None:
-        fresh = _price(session, facts, registered_at, quote_id=None, caller=caller,
-                       order_public_id=public_id, now=now,
-                       book=book_for(session, token_now or ""))
-        if fresh != price:
-            values.update(price=fresh, total_vnd=fresh["total"] if fresh else None)
-            session.execute(update(Order).where(Order.id == new_id)
-                            .values(price=fresh, total_vnd=values["total_vnd"]))
+    new_id = outcome.order_id
     # Built from the values, not attached to the session: intake is its last writer here.
     return _order_as_written({**_column_defaults(), **values, "id": new_id})
 
@@ -282,31 +287,52 @@ def _price(session: Session, facts: PricingFacts | None, registered_at: datetime
         return None
 
 
-def _insert_with_created_event(session: Session, values: dict[str, Any], *,
-                               actor_role: str) -> tuple[int, str | None] | None:
-    """Insert the order unless its natural key exists (ON CONFLICT DO NOTHING), with its
-    `created` event; return the new id and the tariff revision token read in the same
-    statement, or None when the order existed already.
+class InsertOutcome(NamedTuple):
+    order_id: int | None  # the new order's id; None when nothing was inserted
+    stale_book: bool  # nothing inserted: the tariff data changed since the order was priced
 
-    The statements are built once per dialect with bind parameters, so SQLAlchemy reuses
-    their compiled form. On PostgreSQL one statement does both inserts (a data-modifying
-    CTE): one round trip on the hottest path of the service, run as driver SQL compiled once.
+
+def _insert_with_created_event(session: Session, values: dict[str, Any], *, actor_role: str,
+                               book_token: str | None) -> InsertOutcome:
+    """Insert the order with its `created` event, unless its natural key exists (ON CONFLICT
+    DO NOTHING) or, with a `book_token`, the tariff data changed since that revision.
+
+    On PostgreSQL one statement checks the revision and does both inserts (a data-modifying
+    CTE), run as driver SQL compiled once: one round trip on the hottest path of the
+    service, atomic by itself. Only when it inserts nothing does a second read tell a stale
+    book from an existing order. (SQLite holds its write lock from the transaction's start,
+    so checking the revision first is as good there.)
     """
     dialect = session.get_bind().dialect
     # Like an ORM insert, columns intake does not set are NULL (or their default).
-    params = {**_insert_defaults(), **values, "event_type": "created", "actor_role": actor_role}
+    params = {**_insert_defaults(), **values, "event_type": "created", "actor_role": actor_role,
+              "book_token": book_token}
     if dialect.name == "postgresql":
         key = (dialect.name, dialect.driver)
         write = _INTAKE_WRITES.get(key) or _INTAKE_WRITES.setdefault(
             key, CompiledWrite.compile(_build_intake_statements("postgresql")[0], dialect))
-        row = write.execute(session, params).first()
-        return (row[0], row[1]) if row is not None else None
+        new_id = write.execute(session, params).scalar()
+        if new_id is not None:
+            return InsertOutcome(new_id, stale_book=False)
+        return InsertOutcome(None, stale_book=(book_token is not None
+                                               and revision_token(session) != book_token))
+    if book_token is not None and revision_token(session) != book_token:
+        return InsertOutcome(None, stale_book=True)
     statements = _INTAKE_STATEMENTS.get(dialect.name) or _build_intake_statements(dialect.name)
     new_id = session.execute(statements[0], params).scalar()
     if new_id is None:
-        return None
+        return InsertOutcome(None, stale_book=False)
     session.execute(statements[1], {**params, "order_id": new_id})
-    return new_id, revision_token(session)
+    return InsertOutcome(new_id, stale_book=False)
+
+
+# A book found stale is reloaded; this many times in a row means tariff data is being
+# changed continuously, and the caller is asked to retry.
+MAX_BOOK_RETRIES = 3
+
+
+class TariffDataChanging(ServiceUnavailable):
+    code = "tariff_data_changing"
 
 
 _INTAKE_STATEMENTS: dict[str, tuple[Any, ...]] = {}
@@ -339,13 +365,23 @@ def _insert_defaults() -> dict[str, Any]:
 
 def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
     orders, events = Order.__table__, TrackingEvent.__table__
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    order_insert = (
-        upsert(orders)
-        .values({c.name: bindparam(c.name, type_=c.type) for c in orders.c
-                 if c.name not in NEVER_SET_AT_INTAKE})
-        .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
-        .returning(orders.c.id))
+    columns = [c for c in orders.c if c.name not in NEVER_SET_AT_INTAKE]
+    order_values = {c.name: bindparam(c.name, type_=c.type) for c in columns}
+    if dialect == "postgresql":
+        # The row is written only while the tariff book it was priced with is current.
+        book_token = bindparam("book_token", type_=String())
+        book_is_current = or_(book_token.is_(None),
+                              func.coalesce(REVISION_TOKEN.scalar_subquery(), "") == book_token)
+        order_insert = (
+            postgresql.insert(orders)
+            .from_select(list(order_values), select(*order_values.values()).where(book_is_current))
+            .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
+            .returning(orders.c.id))
+    else:
+        order_insert = (
+            sqlite.insert(orders).values(order_values)
+            .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
+            .returning(orders.c.id))
     # The created event repeats the order's own values under the same parameter names.
     event_values = {
         "type": bindparam("event_type", type_=events.c.type.type),
@@ -363,7 +399,7 @@ def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
             insert(events)
             .from_select(["order_id", *event_values],
                          select(new_order.c.id, *event_values.values()))
-            .returning(events.c.order_id, REVISION_TOKEN.scalar_subquery()),)
+            .returning(events.c.order_id),)
     else:
         event_insert = insert(events).values(
             {"order_id": bindparam("order_id", type_=events.c.order_id.type), **event_values})

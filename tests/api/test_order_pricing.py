@@ -124,3 +124,28 @@ def test_an_order_priced_with_a_book_gone_stale_is_repriced_before_it_is_stored(
     assert order["price"]["total"] == 21_000
     stored = client.get(f"{ORDERS}/{order['id']}", headers=auth["agency"]).get_json()
     assert stored["price"] == order["price"]
+
+
+def test_an_order_the_fresh_book_refuses_is_refused_and_nothing_is_written(
+        client, auth, billing):
+    # The process priced with a book gone stale; the fresh one (a tariff version taking
+    # effect in a minute, accepting items up to 120 g only) refuses the 150 g item.
+    from datetime import datetime, timedelta, timezone
+
+    from postal_svc.billing.codec import encode_tariff_version
+    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
+
+    create(client, auth["agency"])  # this process now knows the current tariff book
+    soon = datetime.now(timezone.utc) + timedelta(seconds=60)
+    light = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-LIGHT",
+             "effective_from": soon.isoformat()}
+    light["weight_bands"] = [{**light["weight_bands"][0], "up_to_g": 120, "step_g": 10}]
+    published = client.post("/api/v1/tariffs", json=light, headers=auth["admin"])
+    assert published.status_code == 201, published.get_json()
+    body = order_body(registered_at=(soon + timedelta(seconds=60)).isoformat(),
+                      parcel={"weight_grams": 150, "pieces": 1})
+    response = client.post(ORDERS, json=body, headers=auth["agency"])
+    assert_api_error(response, 422, "weight_out_of_range")
+    listed = client.get(f"{ORDERS}?dossier_code={body['dossier_code']}",
+                        headers=auth["agency"]).get_json()
+    assert listed["data"] == []

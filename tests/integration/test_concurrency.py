@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from postal_svc import create_app
 from postal_svc.access.service import create_client
-from postal_svc.directory.service import create_agency, create_post_office
+from postal_svc.directory.service import create_agency, create_post_office, update_agency
 from postal_svc.routes import common
 from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.s10 import is_valid_tracking_number
@@ -218,3 +218,42 @@ def test_public_tracking_on_a_live_engine_reads_without_digits_and_still_counts_
             f"/api/v1/tracking/{number}?phone_last4=0000").get_json()
     assert "delivery_window" not in client.get(
         f"/api/v1/tracking/{number}?phone_last4=3456").get_json()
+
+
+def test_without_idempotency_key_an_order_the_fresh_book_refuses_writes_nothing(
+        live: dict[str, Any], committed_engine: Engine) -> None:
+    # On PostgreSQL this order is written outside a transaction, so the check that its tariff
+    # book is current must come before the write, not after it.
+    from datetime import timedelta
+
+    from postal_svc.billing import service
+    from postal_svc.billing.codec import encode_tariff_version
+    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
+
+    now = datetime.now(timezone.utc)
+    with Session(committed_engine) as session:
+        service.load_demo_billing(session, now)
+        update_agency(session, "AG-LINHTRUNG",
+                      {"address_text": "Đường số 9, P. Linh Trung, TP. Thủ Đức, TP.HCM"}, now=now)
+        _, admin_key = create_client(session, name="admin", role="admin", now=now)
+        session.commit()
+    client = live["app"].test_client()
+    first = client.post("/api/v1/orders", json=order_body(), headers=live["headers"])
+    assert first.status_code == 201, first.get_json()  # the process now knows the book
+    soon = now + timedelta(seconds=60)
+    light = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-LIGHT",
+             "effective_from": soon.isoformat()}
+    light["weight_bands"] = [{**light["weight_bands"][0], "up_to_g": 120, "step_g": 10}]
+    published = client.post("/api/v1/tariffs", json=light,
+                            headers={"Authorization": f"Bearer {admin_key}"})
+    assert published.status_code == 201, published.get_json()
+    body = order_body(registered_at=(soon + timedelta(seconds=60)).isoformat(),
+                      parcel={"weight_grams": 150, "pieces": 1})
+    refused = client.post("/api/v1/orders", json=body, headers=live["headers"])
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["code"] == "weight_out_of_range"
+    assert count_orders(live["engine"]) == 1
+    light_enough = client.post("/api/v1/orders", json={**body, "parcel": {"weight_grams": 100}},
+                               headers=live["headers"])
+    assert light_enough.status_code == 201, light_enough.get_json()
+    assert light_enough.get_json()["price"]["tariff_version"] == "HCM-LIGHT"
