@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,7 +23,7 @@ CONCURRENCY = 50
 
 
 @pytest.fixture
-def live(committed_engine: Engine, database_url: str) -> dict[str, Any]:
+def live(committed_engine: Engine, database_url: str) -> Iterator[dict[str, Any]]:
     now = datetime.now(timezone.utc)
     with Session(committed_engine) as session:
         create_post_office(session, {"code": "PO-THUDUC", "name": "Bưu điện Thủ Đức"}, now=now)
@@ -33,7 +33,8 @@ def live(committed_engine: Engine, database_url: str) -> dict[str, Any]:
                                scope=["AG-LINHTRUNG"], now=now)
         session.commit()
     app = create_app({"settings": test_settings(database_url), "db_bind": committed_engine})
-    return {"app": app, "headers": {"Authorization": f"Bearer {key}"}, "engine": committed_engine}
+    yield {"app": app, "headers": {"Authorization": f"Bearer {key}"}, "engine": committed_engine}
+    app.extensions["postal"].db.dispose()  # its pool of connections without a transaction
 
 
 def run_at_once(count: int, request: Callable[[int], Any]) -> list[Any]:
