@@ -6,7 +6,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import Flask, Response, current_app, g, render_template, request, session, url_for
+from flask import Flask, Request, Response, current_app, g, render_template, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, format_datetime, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import (
@@ -36,6 +37,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.environment == "production",
         # A courier stays signed in for a working day on their phone.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+    app.session_interface = PageSessionInterface()
     Babel(app, locale_selector=select_language)
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["vnd"] = format_vnd
@@ -50,6 +52,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     # Unknown paths and methods under the pages never reach a page blueprint's own handler.
     for routing_error in (NotFound, MethodNotAllowed):
         app.register_error_handler(routing_error, _routing_error)
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie of the pages (console, courier). The API authenticates by
+    bearer key and never uses it, so its requests skip reading and verifying the cookie; a
+    view under /api/ that tried to write a session would fail loudly (a null session)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def _routing_error(error: HTTPException) -> Any:
