@@ -59,6 +59,15 @@ def count_orders(engine: Engine) -> int:
         return session.scalar(select(func.count()).select_from(Order)) or 0
 
 
+def assert_one_order_and_duplicates_naming_it(results: list[tuple[int, dict[str, Any]]]) -> None:
+    statuses = Counter(status for status, _ in results)
+    assert statuses[201] == 1, statuses
+    assert statuses[409] == CONCURRENCY - 1, statuses
+    winner = next(payload for status, payload in results if status == 201)
+    assert all(payload["code"] == "duplicate_order" and payload["existing_id"] == winner["id"]
+               for status, payload in results if status == 409)
+
+
 def test_fifty_simultaneous_identical_requests_with_one_key_create_exactly_one_order(
         live: dict[str, Any]) -> None:
     body = order_body()
@@ -87,13 +96,7 @@ def test_fifty_simultaneous_requests_with_one_natural_key_and_different_keys_cre
         response = live["app"].test_client().post("/api/v1/orders", json=body, headers=headers)
         return response.status_code, response.get_json()
 
-    results = run_at_once(CONCURRENCY, post)
-    statuses = Counter(status for status, _ in results)
-    assert statuses[201] == 1, statuses
-    assert statuses[409] == CONCURRENCY - 1, statuses
-    winner = next(payload for status, payload in results if status == 201)
-    assert all(payload["code"] == "duplicate_order" and payload["existing_id"] == winner["id"]
-               for status, payload in results if status == 409)
+    assert_one_order_and_duplicates_naming_it(run_at_once(CONCURRENCY, post))
     assert count_orders(live["engine"]) == 1
 
 
@@ -108,13 +111,7 @@ def test_fifty_simultaneous_requests_with_one_natural_key_and_no_idempotency_key
                                                   headers=live["headers"])
         return response.status_code, response.get_json()
 
-    results = run_at_once(CONCURRENCY, post)
-    statuses = Counter(status for status, _ in results)
-    assert statuses[201] == 1, statuses
-    assert statuses[409] == CONCURRENCY - 1, statuses
-    winner = next(payload for status, payload in results if status == 201)
-    assert all(payload["code"] == "duplicate_order" and payload["existing_id"] == winner["id"]
-               for status, payload in results if status == 409)
+    assert_one_order_and_duplicates_naming_it(run_at_once(CONCURRENCY, post))
     assert count_orders(live["engine"]) == 1
     with Session(live["engine"]) as session:
         events = session.scalars(select(TrackingEvent.type)).all()
