@@ -1,6 +1,7 @@
 """Database plumbing: declarative base, column types, engine and session factory."""
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -123,24 +124,36 @@ class Database:
 
     def __init__(self, bind: Engine | Connection) -> None:
         self.bind = bind
-        # Sessions whose every statement commits on its own (no BEGIN, no COMMIT: two round
-        # trips fewer), for work done in one statement; None where that is not available.
-        self.autocommit_session_factory: sessionmaker[Session] | None = None
         self._autocommit_engine: Engine | None = None
+        self._autocommit_factory: sessionmaker[Session] | None = None
+        self._autocommit_lock = threading.Lock()
         if isinstance(bind, Connection):
             # Tests: every session joins the test's outer transaction through savepoints.
             self.session_factory = sessionmaker(
                 bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
         else:
             self.session_factory = sessionmaker(bind=bind, expire_on_commit=False)
-            if bind.dialect.name == "postgresql":
+
+    @property
+    def autocommit_session_factory(self) -> sessionmaker[Session] | None:
+        """Sessions whose every statement commits on its own (no BEGIN, no COMMIT: two round
+        trips fewer), for work done in one statement; None where that is not available
+        (SQLite, or a test's connection). Made on first use, so the CLI, the scheduler and
+        the planner, which never ask, build no second engine."""
+        if self._autocommit_factory is not None:
+            return self._autocommit_factory
+        if isinstance(self.bind, Connection) or self.bind.dialect.name != "postgresql":
+            return None
+        with self._autocommit_lock:
+            if self._autocommit_factory is None:
                 # A pool of its own whose connections stay in autocommit: switching a pooled
                 # connection in and out of it on every checkout costs more than it saves.
-                # (Engines connect lazily: a process that never asks opens nothing.)
                 self._autocommit_engine = make_engine(
-                    bind.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-                self.autocommit_session_factory = sessionmaker(
-                    bind=self._autocommit_engine, expire_on_commit=False)
+                    self.bind.url.render_as_string(hide_password=False),
+                    isolation_level="AUTOCOMMIT")
+                self._autocommit_factory = sessionmaker(bind=self._autocommit_engine,
+                                                        expire_on_commit=False)
+            return self._autocommit_factory
 
     def dispose(self) -> None:
         """Close the pooled connections this object opened itself (not the bind's)."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from postal_svc import create_app
 from postal_svc.access.service import create_client
+from postal_svc.db import Database
 from postal_svc.directory.service import create_agency, create_post_office, update_agency
 from postal_svc.routes import common
 from postal_svc.shipments.models import Order, TrackingEvent
@@ -128,6 +129,18 @@ def test_single_statement_sessions_commit_each_statement_on_postgresql(
         assert connection.connection.driver_connection.autocommit is True
     with app.test_request_context("/api/v1/orders", method="POST"):
         assert common.session().connection().connection.driver_connection.autocommit is False
+
+
+def test_the_pool_without_transactions_is_made_on_first_use_only(committed_engine: Engine) -> None:
+    db = Database(committed_engine)
+    assert db._autocommit_engine is None  # the CLI, scheduler and planner never ask for it
+    factory = db.autocommit_session_factory
+    if committed_engine.dialect.name != "postgresql":
+        assert factory is None
+        return
+    assert factory is not None and db.autocommit_session_factory is factory
+    assert db._autocommit_engine is not None
+    db.dispose()
 
 
 def test_tracking_numbers_allocated_concurrently_are_unique_and_valid(live: dict[str, Any]) -> None:
