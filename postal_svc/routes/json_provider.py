@@ -14,7 +14,8 @@ from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
 # Dates and dataclasses go through Flask's own `default`, as with the standard library.
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+            | orjson.OPT_NON_STR_KEYS)
 
 
 class FastJSONProvider(DefaultJSONProvider):

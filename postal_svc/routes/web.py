@@ -6,7 +6,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import Flask, Request, Response, current_app, g, render_template, request, session, url_for
+from flask import (
+    Flask, Request, Response, current_app, g, render_template, request, session, url_for)
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, format_datetime, get_locale
 from flask_babel import gettext as _

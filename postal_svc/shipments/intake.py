@@ -372,16 +372,13 @@ def _build_intake_statements(dialect: str) -> tuple[Any, ...]:
         book_token = bindparam("book_token", type_=String())
         book_is_current = or_(book_token.is_(None),
                               func.coalesce(REVISION_TOKEN.scalar_subquery(), "") == book_token)
-        order_insert = (
-            postgresql.insert(orders)
-            .from_select(list(order_values), select(*order_values.values()).where(book_is_current))
-            .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
-            .returning(orders.c.id))
+        upsert = postgresql.insert(orders).from_select(
+            list(order_values), select(*order_values.values()).where(book_is_current))
     else:
-        order_insert = (
-            sqlite.insert(orders).values(order_values)
-            .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
-            .returning(orders.c.id))
+        upsert = sqlite.insert(orders).values(order_values)
+    order_insert = (upsert
+                    .on_conflict_do_nothing(index_elements=["agency_code", "dossier_code", "kind"])
+                    .returning(orders.c.id))
     # The created event repeats the order's own values under the same parameter names.
     event_values = {
         "type": bindparam("event_type", type_=events.c.type.type),

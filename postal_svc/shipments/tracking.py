@@ -207,7 +207,7 @@ def track(session: Session, tracking_number: str, *, now: datetime,
     caller commits the count). Raises TrackingNotFound for an unknown or malformed number.
     """
     number = normalize_tracking_number(tracking_number)
-    # The hottest read of the service: two compiled Core statements selecting only what the
+    # The hottest read of the service: one compiled Core statement selecting only what the
     # public answer needs (no address, no raw input), rows read by attribute like the model.
     connection = session.connection()
     rows = [] if number is None else connection.execute(
