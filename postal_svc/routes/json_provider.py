@@ -1,4 +1,4 @@
-"""JSON responses written by orjson.
+"""JSON responses written by orjson (`postal_svc.json_text`).
 
 The API's bodies are dicts of strings, numbers, booleans and None, which orjson writes about
 ten times faster than the standard library (0.05 ms of an order's answer). What orjson does
@@ -9,23 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
-# Dates and dataclasses go through Flask's own `default`, as with the standard library.
-_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-            | orjson.OPT_NON_STR_KEYS)
+from postal_svc import json_text
 
 
 class FastJSONProvider(DefaultJSONProvider):
     def _encode(self, obj: Any, *, indent: bool) -> bytes | None:
-        option = _OPTIONS | (orjson.OPT_INDENT_2 if indent else 0) \
-            | (orjson.OPT_SORT_KEYS if self.sort_keys else 0)
-        try:
-            return orjson.dumps(obj, default=self.default, option=option)
-        except TypeError:  # orjson.JSONEncodeError too: let the standard library answer
-            return None
+        # Dates and dataclasses go through Flask's own `default`, as with the standard library.
+        return json_text.encode(obj, default=self.default, indent=indent,
+                                sort_keys=self.sort_keys)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if set(kwargs) <= {"separators", "indent"} and kwargs.get("indent") in (None, 2) \
