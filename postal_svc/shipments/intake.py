@@ -298,7 +298,7 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *, acto
     DO NOTHING) or, with a `book_token`, the tariff data changed since that revision.
 
     On PostgreSQL one statement checks the revision and does both inserts (a data-modifying
-    CTE), run as driver SQL compiled once: one round trip on the hottest path of the
+    CTE), compiled once and run on the driver's cursor: one round trip on the hottest path of the
     service, atomic by itself. Only when it inserts nothing does a second read tell a stale
     book from an existing order. (SQLite holds its write lock from the transaction's start,
     so checking the revision first is as good there.)
@@ -311,9 +311,9 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *, acto
         key = (dialect.name, dialect.driver)
         write = _INTAKE_WRITES.get(key) or _INTAKE_WRITES.setdefault(
             key, CompiledWrite.compile(_build_intake_statements("postgresql")[0], dialect))
-        new_id = write.execute(session, params).scalar()
-        if new_id is not None:
-            return InsertOutcome(new_id, stale_book=False)
+        row = write.first_row(session, params)
+        if row is not None:
+            return InsertOutcome(row[0], stale_book=False)
         return InsertOutcome(None, stale_book=(book_token is not None
                                                and revision_token(session) != book_token))
     if book_token is not None and revision_token(session) != book_token:

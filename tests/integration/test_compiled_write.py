@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from postal_svc.db import CompiledWrite
+from postal_svc.db import CompiledWrite, make_engine
 from postal_svc.webhooks.models import WebhookEvent
 
 EVENTS = WebhookEvent.__table__
@@ -24,8 +24,8 @@ def test_rows_written_by_driver_sql_match_the_statements_own(db_session: Session
     write = CompiledWrite.compile(STATEMENT, db_session.get_bind().dialect)
     at = datetime(2026, 11, 28, 9, 30, tzinfo=SAIGON)  # stored as the same instant, in UTC
     data = {"status": "delivered", "amount": 22000, "name": "Nguyễn Văn An", "lines": [1, None]}
-    ours = write.execute(db_session, {"public_id": "evt_driver", "data": data,
-                                      "created_at": at}).scalar_one()
+    ours = write.first_row(db_session, {"public_id": "evt_driver", "data": data,
+                                        "created_at": at})[0]
     theirs = db_session.execute(STATEMENT, {"public_id": "evt_sqlalchemy", "data": data,
                                             "created_at": at}).scalar_one()
     rows = {row.id: row for row in db_session.execute(
@@ -40,9 +40,54 @@ def test_bind_processors_and_error_wrapping_are_sqlalchemys(db_session: Session)
     write = CompiledWrite.compile(STATEMENT, db_session.get_bind().dialect)
     naive = datetime(2026, 11, 28, 9, 30)
     with pytest.raises(ValueError, match="naive"):  # UTCDateTime refuses it before sending
-        write.execute(db_session, {"public_id": "evt_naive", "data": {}, "created_at": naive})
+        write.first_row(db_session, {"public_id": "evt_naive", "data": {}, "created_at": naive})
     db_session.rollback()
     now = datetime.now(timezone.utc)
-    write.execute(db_session, {"public_id": "evt_twice", "data": {}, "created_at": now})
-    with pytest.raises(IntegrityError):  # the unique public id, wrapped as SQLAlchemy's
-        write.execute(db_session, {"public_id": "evt_twice", "data": {}, "created_at": now})
+    write.first_row(db_session, {"public_id": "evt_twice", "data": {}, "created_at": now})
+    with pytest.raises(IntegrityError) as twice:  # the unique public id, as SQLAlchemy's
+        write.first_row(db_session, {"public_id": "evt_twice", "data": {}, "created_at": now})
+    assert twice.value.orig is not None
+    assert "parameters hidden" in str(twice.value)  # as the engine says: none in the logs
+
+
+def test_a_statement_without_rows_gives_none(db_session: Session) -> None:
+    CompiledWrite.compile(STATEMENT, db_session.get_bind().dialect).first_row(
+        db_session, {"public_id": "evt_rows", "data": {}, "created_at": datetime.now(timezone.utc)})
+    write = CompiledWrite.compile(
+        update(EVENTS).where(EVENTS.c.public_id == bindparam("public_id"))
+        .values(type="order.cancelled"), db_session.get_bind().dialect)
+    assert write.first_row(db_session, {"public_id": "evt_rows"}) is None
+    assert db_session.scalar(select(EVENTS.c.type).where(EVENTS.c.public_id == "evt_rows")) \
+        == "order.cancelled"
+
+
+def test_json_beyond_orjson_is_written_by_the_standard_library(db_session: Session) -> None:
+    data = {"huge": 2 ** 70, "name": "Trường Thạnh"}
+    write = CompiledWrite.compile(STATEMENT, db_session.get_bind().dialect)
+    ours = write.first_row(db_session, {"public_id": "evt_huge", "data": data,
+                                        "created_at": datetime.now(timezone.utc)})[0]
+    theirs = db_session.execute(STATEMENT, {"public_id": "evt_huge_sa", "data": data,
+                                            "created_at": datetime.now(timezone.utc)}).scalar_one()
+    stored = dict(db_session.execute(select(EVENTS.c.id, EVENTS.c.data)
+                                     .where(EVENTS.c.id.in_([ours, theirs]))).all())
+    assert stored[ours] == stored[theirs] == data
+
+
+def test_a_connection_the_server_dropped_is_invalidated(database_url: str) -> None:
+    engine = make_engine(database_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        pytest.skip("a server that drops connections is PostgreSQL's")
+    write = CompiledWrite.compile(select(bindparam("n", type_=Integer)), engine.dialect)
+    try:
+        with Session(engine) as session:
+            pid = session.scalar(text("SELECT pg_backend_pid()"))
+            with engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(DBAPIError) as dropped:
+                write.first_row(session, {"n": 1})
+            assert dropped.value.connection_invalidated
+        with Session(engine) as session:  # the pool hands out a fresh connection
+            assert write.first_row(session, {"n": 7}) == (7,)
+    finally:
+        engine.dispose()
