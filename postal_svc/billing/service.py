@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, Select, func, select, update
 from sqlalchemy.orm import Session
 
+from postal_svc import ids
 from postal_svc.billing.codec import (
     decode_facts,
     decode_promotion,
@@ -509,7 +510,7 @@ def quote_price(session: Session, facts: PricingFacts, registered_at: datetime, 
         raise InvalidQuote("A quote prices a registration that has happened, not a future one.",
                            errors={"registered_at": ["Must not be in the future."]})
     price = price_leg(session, facts, registered_at)
-    quote = Quote(id="quo_" + secrets.token_hex(12), client_id=client_id,
+    quote = Quote(id="quo_" + ids.random_hex(12), client_id=client_id,
                   facts=encode_facts(facts), registered_at=registered_at,
                   price=price_snapshot(price), total_vnd=price.total, created_at=now,
                   expires_at=now + validity, order_public_id=None, redeemed_at=None)

@@ -8,7 +8,6 @@ and moves the orders through their lifecycle when a dispatcher publishes the pla
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from postal_svc import ids
 from postal_svc.access.service import Caller
 from postal_svc.clock import isoformat_z, utcnow
 from postal_svc.config import DEFAULT_SPEED_PROFILES, Settings
@@ -433,7 +433,7 @@ def plan_context(problem: Problem, speeds: SpeedProfiles | None) -> dict[str, An
 # -- use cases -------------------------------------------------------------------------------
 
 def _public_id() -> str:
-    return "rp_" + secrets.token_hex(12)
+    return "rp_" + ids.random_hex(12)
 
 
 def create_route_plan(session: Session, post_office_code: str, *, day: date,

@@ -1,7 +1,6 @@
 """Order intake: creating, reading and listing orders, and fixing their addresses."""
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from postal_svc import ids
 from postal_svc.access.service import Caller
 from postal_svc.billing.errors import (
     NoTariffInForce, NoTaxRateInForce, NoZoneForRoute, QuoteMismatch, QuoteNotFound)
@@ -187,7 +187,7 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     resolved = resolve_address(session, draft.address)
     post_office_code = (directory.post_office_for_ward(session, resolved.ward_code)
                         or agency.post_office_code)
-    public_id = "ord_" + secrets.token_hex(10)
+    public_id = "ord_" + ids.random_hex(10)
     facts = leg_pricing_facts(
         kind=draft.kind.value, channel=draft.channel, agency_code=draft.agency_code,
         agency_location=agency, citizen_address=resolved, weight_g=draft.weight_g,

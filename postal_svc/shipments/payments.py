@@ -9,7 +9,6 @@ nothing twice. `payment_flows` strings them together around the calls to Stripe.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from postal_svc import ids
 from postal_svc.access.service import Caller
 from postal_svc.billing.gateway import IntentSnapshot, RefundSnapshot
 from postal_svc.billing.models import Payment, Refund, StripeEvent
@@ -179,7 +179,7 @@ def open_payment(session: Session, order_public_id: str, *, caller: Caller | Non
         payment = latest
     else:
         payment = Payment(
-            public_id="pay_" + secrets.token_hex(10), order_id=order.id,
+            public_id="pay_" + ids.random_hex(10), order_id=order.id,
             attempt=(latest.attempt + 1) if latest else 1, provider="stripe",
             currency="vnd", amount_vnd=amount, captured_vnd=0, refunded_vnd=0,
             refund_pending_vnd=0, status=PaymentStatus.CREATING.value, created_at=now,
@@ -315,7 +315,7 @@ def _adopt_refund(session: Session, order: Order, payment: Payment, snapshot: Re
         log.error("refund %s at Stripe does not fit in payment %s; left for a person",
                   snapshot.id, payment.public_id)
         return
-    refund = Refund(public_id="rf_" + secrets.token_hex(10), payment_id=payment.id,
+    refund = Refund(public_id="rf_" + ids.random_hex(10), payment_id=payment.id,
                     order_id=order.id, amount_vnd=snapshot.amount_vnd,
                     reason="refunded at the payment provider", origin="provider",
                     status=RefundStatus.PENDING.value,
@@ -391,7 +391,7 @@ def _reserve_refund(session: Session, order: Order, payment: Payment, amount_vnd
     amount = refund_amount(amount_vnd, captured_vnd=payment.captured_vnd,
                            refunded_vnd=payment.refunded_vnd,
                            refund_pending_vnd=payment.refund_pending_vnd)
-    public_id = "rf_" + secrets.token_hex(10)
+    public_id = "rf_" + ids.random_hex(10)
     refund = Refund(public_id=public_id, payment_id=payment.id, order_id=order.id,
                     amount_vnd=amount, reason=reason, origin=origin,
                     status=RefundStatus.PENDING.value,

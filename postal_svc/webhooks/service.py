@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Protocol
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from postal_svc import ids
 from postal_svc.access.models import ApiClient
 from postal_svc.access.service import Caller, Role
 from postal_svc.clock import isoformat_z
@@ -109,7 +110,7 @@ def create_endpoint(session: Session, *, caller: Caller, url: str, events: Itera
     check_target(url, allow_private=policy.allow_private_targets, allow_http=policy.allow_http,
                  resolve=policy.resolve)
     secret = "whsec_" + secrets.token_urlsafe(32)
-    endpoint = WebhookEndpoint(public_id="we_" + secrets.token_hex(8), client_id=caller.client_id,
+    endpoint = WebhookEndpoint(public_id="we_" + ids.random_hex(8), client_id=caller.client_id,
                                url=url, events=wanted, secret=secret, active=True,
                                created_at=now)
     session.add(endpoint)
@@ -162,7 +163,7 @@ def publish(session: Session, *, type: str, data: dict[str, Any], now: datetime,
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    event = WebhookEvent(public_id="evt_" + secrets.token_hex(12), type=type, data=data,
+    event = WebhookEvent(public_id="evt_" + ids.random_hex(12), type=type, data=data,
                          order_id=order_id, created_at=now)
     session.add(event)
     session.flush()
