@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from postal_svc import ids
 from postal_svc.access.service import Caller
 from postal_svc.billing.errors import (
-    NoTariffInForce, NoTaxRateInForce, NoZoneForRoute, QuoteMismatch, QuoteNotFound)
+    BillingError, NoTariffInForce, NoTaxRateInForce, NoZoneForRoute, QuoteMismatch, QuoteNotFound)
 from postal_svc.billing.models import Quote
 from postal_svc.billing.facts import PricingFacts
 from postal_svc.billing.pricing import TariffBook, price_order
@@ -199,8 +199,17 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     # price is honoured whatever the book.
     token, book = latest_book(session)
     book_token = None if draft.quote_id is not None else token
-    price = _price(session, facts, registered_at, quote_id=draft.quote_id, caller=caller,
-                   order_public_id=public_id, now=now, book=book)
+    try:
+        price = _price(session, facts, registered_at, quote_id=draft.quote_id, caller=caller,
+                       order_public_id=public_id, now=now, book=book)
+    except BillingError:
+        # A refusal counts only from the current book: a stale one may refuse what the
+        # tariff now in force accepts (a later version raised the weight limit).
+        if book_token is None or revision_token(session) == book_token:
+            raise
+        book_token = revision_token(session)
+        price = _price(session, facts, registered_at, quote_id=None, caller=caller,
+                       order_public_id=public_id, now=now, book=book_for(session, book_token))
     values = dict(
         public_id=public_id,
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),

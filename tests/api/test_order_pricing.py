@@ -149,3 +149,29 @@ def test_an_order_the_fresh_book_refuses_is_refused_and_nothing_is_written(
     listed = client.get(f"{ORDERS}?dossier_code={body['dossier_code']}",
                         headers=auth["agency"]).get_json()
     assert listed["data"] == []
+
+
+def test_a_refusal_from_a_stale_book_is_checked_against_the_current_one(client, auth, billing):
+    # The process last learnt a book in which a 120 g limit applies from `soon`; since then a
+    # later version (from `soon` + 30 s) raised the limit again. The stale book's refusal of
+    # a 150 g item must not stand: the tariff in force at registration accepts it.
+    from datetime import datetime, timedelta, timezone
+
+    from postal_svc.billing.codec import encode_tariff_version
+    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
+
+    soon = datetime.now(timezone.utc) + timedelta(seconds=60)
+    light = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-LIGHT",
+             "effective_from": soon.isoformat()}
+    light["weight_bands"] = [{**light["weight_bands"][0], "up_to_g": 120, "step_g": 10}]
+    assert client.post("/api/v1/tariffs", json=light, headers=auth["admin"]).status_code == 201
+    body = order_body(registered_at=(soon + timedelta(seconds=60)).isoformat(),
+                      parcel={"weight_grams": 150, "pieces": 1})
+    assert_api_error(client.post(ORDERS, json=body, headers=auth["agency"]), 422,
+                     "weight_out_of_range")  # the process now knows the light book
+    heavy = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-AGAIN",
+             "effective_from": (soon + timedelta(seconds=30)).isoformat()}
+    assert client.post("/api/v1/tariffs", json=heavy, headers=auth["admin"]).status_code == 201
+    accepted = client.post(ORDERS, json=body, headers=auth["agency"])
+    assert accepted.status_code == 201, accepted.get_json()
+    assert accepted.get_json()["price"]["tariff_version"] == "HCM-AGAIN"
