@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -125,6 +126,10 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise exc.DisconnectionError("stale pooled connection")
 
 
+# In the `info` of sessions whose every statement commits by itself (no transaction).
+AUTOCOMMIT_SESSION = "postal_autocommit"
+
+
 class Database:
     """An engine (or a test connection) and the session factory bound to it."""
 
@@ -157,8 +162,9 @@ class Database:
                 self._autocommit_engine = make_engine(
                     self.bind.url.render_as_string(hide_password=False),
                     isolation_level="AUTOCOMMIT")
-                self._autocommit_factory = sessionmaker(bind=self._autocommit_engine,
-                                                        expire_on_commit=False)
+                self._autocommit_factory = sessionmaker(
+                    bind=self._autocommit_engine, expire_on_commit=False,
+                    info={AUTOCOMMIT_SESSION: True})
             return self._autocommit_factory
 
     def dispose(self) -> None:
@@ -216,14 +222,35 @@ class CompiledWrite:
                    positions=positions)
 
     def first_row(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """Run the statement with `params`; its first row, or None when it returns none."""
+        """Run the statement with `params`; its first row, or None when it returns none.
+
+        In the session's transaction; or, for a session whose every statement commits by
+        itself (`Database.autocommit_session_factory`) and that holds no connection yet, on
+        a connection borrowed from its pool for this statement alone: there is no
+        transaction to join, and the session's own transaction bookkeeping around a
+        connection costs more CPU than the statement's driver call.
+        """
         bound = {**self.defaults, **params}
         for name, process in self.processors.items():
             bound[name] = process(bound[name])
         args: Any = bound if self.positions is None else tuple(bound[n] for n in self.positions)
+        if session.info.get(AUTOCOMMIT_SESSION) and not session.in_transaction():
+            engine = session.get_bind()
+            assert isinstance(engine, Engine)
+            pooled = engine.raw_connection()
+            try:
+                return self._run(pooled, args, engine.dialect, engine.hide_parameters,
+                                 invalidate=pooled.invalidate)
+            finally:
+                pooled.close()  # back to the pool
         connection = session.connection()
-        dialect = connection.dialect
-        dbapi_connection = connection.connection.dbapi_connection
+        return self._run(connection.connection, args, connection.dialect,
+                         connection.engine.hide_parameters, invalidate=connection.invalidate)
+
+    def _run(self, pooled: PoolProxiedConnection, args: Any, dialect: Dialect,
+             hide_parameters: bool,
+             invalidate: Callable[[BaseException], None]) -> tuple[Any, ...] | None:
+        dbapi_connection = pooled.dbapi_connection
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self.sql, args)
@@ -231,10 +258,10 @@ class CompiledWrite:
         except dialect.loaded_dbapi.Error as error:
             invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
             if invalidated:
-                connection.invalidate(error)
+                invalidate(error)
             raise exc.DBAPIError.instance(
                 self.sql, args, error, dialect.loaded_dbapi.Error,
-                hide_parameters=connection.engine.hide_parameters, dialect=dialect,
+                hide_parameters=hide_parameters, dialect=dialect,
                 connection_invalidated=invalidated) from error
         finally:
             cursor.close()

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from postal_svc.db import CompiledWrite, make_engine
+from postal_svc.db import CompiledWrite, Database, make_engine
+from postal_svc.migrate import upgrade
 from postal_svc.webhooks.models import WebhookEvent
 
 EVENTS = WebhookEvent.__table__
@@ -90,4 +91,41 @@ def test_a_connection_the_server_dropped_is_invalidated(database_url: str) -> No
         with Session(engine) as session:  # the pool hands out a fresh connection
             assert write.first_row(session, {"n": 7}) == (7,)
     finally:
+        engine.dispose()
+
+
+def test_an_autocommit_session_borrows_a_connection_for_the_statement_alone(
+        database_url: str) -> None:
+    engine = make_engine(database_url)
+    db = Database(engine)
+    factory = db.autocommit_session_factory
+    if factory is None:
+        engine.dispose()
+        pytest.skip("sessions without a transaction exist on PostgreSQL only")
+    upgrade(engine)
+    pid = CompiledWrite.compile(select(func.pg_backend_pid()), engine.dialect)
+    write = CompiledWrite.compile(STATEMENT, engine.dialect)
+    try:
+        with factory() as session:
+            new_id = write.first_row(session, {"public_id": "evt_borrowed", "data": {"a": 1},
+                                               "created_at": datetime.now(timezone.utc)})[0]
+            assert not session.in_transaction()  # the session itself holds nothing
+            with engine.connect() as other:  # committed by itself, visible at once
+                assert other.scalar(select(EVENTS.c.public_id)
+                                    .where(EVENTS.c.id == new_id)) == "evt_borrowed"
+            # Once the session holds a connection, statements run on it.
+            held = session.scalar(select(func.pg_backend_pid()))
+            assert pid.first_row(session, {}) == (held,)
+        with factory() as session:  # a borrowed connection the server dropped is invalidated
+            dropped = pid.first_row(session, {})[0]
+            with engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            with pytest.raises(DBAPIError) as error:
+                pid.first_row(session, {})
+            assert error.value.connection_invalidated
+            assert pid.first_row(session, {})[0] != dropped  # a fresh connection next time
+    finally:
+        with engine.begin() as conn:
+            conn.execute(EVENTS.delete().where(EVENTS.c.public_id == "evt_borrowed"))
+        db.dispose()
         engine.dispose()
