@@ -199,8 +199,9 @@ class CompiledWrite:
     matters of SQLAlchemy's handling: the session's connection and transaction, the bind
     processors SQLAlchemy would apply (UTC instants, JSON), its exception classes (an
     IntegrityError is SQLAlchemy's, with the parameters hidden as the engine says) and the
-    invalidation of a connection the server dropped. Not kept: cursor-execute events and
-    SQL echo, which see nothing of these statements. The row comes back as the driver gives
+    invalidation of a connection the server dropped (with every older connection of its
+    pool, as SQLAlchemy does). Not kept: the cursor-execute and handle-error events and SQL
+    echo, which see nothing of these statements. The row comes back as the driver gives
     it (no result processors), so use it for statements that return plain ids and strings.
     """
 
@@ -237,31 +238,45 @@ class CompiledWrite:
         if session.info.get(AUTOCOMMIT_SESSION) and not session.in_transaction():
             engine = session.get_bind()
             assert isinstance(engine, Engine)
-            pooled = engine.raw_connection()
             try:
-                return self._run(pooled, args, engine.dialect, engine.hide_parameters,
-                                 invalidate=pooled.invalidate)
+                pooled = engine.raw_connection()
+            except engine.dialect.loaded_dbapi.Error as error:  # as SQLAlchemy's, like below
+                raise exc.DBAPIError.instance(
+                    None, None, error, engine.dialect.loaded_dbapi.Error,
+                    hide_parameters=engine.hide_parameters, dialect=engine.dialect) from error
+            try:
+                return self._run(pooled, args, engine, invalidate=pooled.invalidate)
             finally:
-                pooled.close()  # back to the pool
+                pooled.close()  # back to the pool, or discarded if invalidated
         connection = session.connection()
-        return self._run(connection.connection, args, connection.dialect,
-                         connection.engine.hide_parameters, invalidate=connection.invalidate)
+        return self._run(connection.connection, args, connection.engine,
+                         invalidate=connection.invalidate)
 
-    def _run(self, pooled: PoolProxiedConnection, args: Any, dialect: Dialect,
-             hide_parameters: bool,
+    def _run(self, pooled: PoolProxiedConnection, args: Any, engine: Engine,
              invalidate: Callable[[BaseException], None]) -> tuple[Any, ...] | None:
+        dialect = engine.dialect
         dbapi_connection = pooled.dbapi_connection
-        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = None
         try:
+            cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
             cursor.execute(self.sql, args)
             return cursor.fetchone() if cursor.description else None
         except dialect.loaded_dbapi.Error as error:
             invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
             if invalidated:
+                # As SQLAlchemy does: the server dropped this connection, so it likely dropped
+                # every connection opened before it too (a restart, a failover); those are
+                # replaced when next checked out instead of failing a request each.
+                engine.pool._invalidate(pooled, error, _checkin=False)
                 invalidate(error)
             raise exc.DBAPIError.instance(
                 self.sql, args, error, dialect.loaded_dbapi.Error,
-                hide_parameters=hide_parameters, dialect=dialect,
+                hide_parameters=engine.hide_parameters, dialect=dialect,
                 connection_invalidated=invalidated) from error
+        except BaseException as error:
+            if not isinstance(error, Exception):  # interrupted mid-statement: state unknown
+                invalidate(error)
+            raise
         finally:
-            cursor.close()
+            if cursor is not None:
+                cursor.close()

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, func, insert, select, text, update
+from sqlalchemy import Engine, Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,19 +114,45 @@ def test_an_autocommit_session_borrows_a_connection_for_the_statement_alone(
             with engine.connect() as other:  # committed by itself, visible at once
                 assert other.scalar(select(EVENTS.c.public_id)
                                     .where(EVENTS.c.id == new_id)) == "evt_borrowed"
+            assert engine_of(db).pool.checkedout() == 0  # given back at once
+            with pytest.raises(IntegrityError):  # given back on errors too
+                write.first_row(session, {"public_id": "evt_borrowed", "data": {},
+                                          "created_at": datetime.now(timezone.utc)})
+            assert engine_of(db).pool.checkedout() == 0
             # Once the session holds a connection, statements run on it.
             held = session.scalar(select(func.pg_backend_pid()))
             assert pid.first_row(session, {}) == (held,)
-        with factory() as session:  # a borrowed connection the server dropped is invalidated
+        # A borrowed connection the server dropped is invalidated, and so are the pool's
+        # older ones (the server likely dropped them too): each is replaced on its next
+        # checkout instead of failing a request.
+        pool = engine_of(db).pool
+        first, second = pool.connect(), pool.connect()  # two pooled connections, both idle
+        older = {connection_pid(first), connection_pid(second)}
+        first.close()
+        second.close()
+        with factory() as session:
             dropped = pid.first_row(session, {})[0]
             with engine.connect() as other:
                 other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
             with pytest.raises(DBAPIError) as error:
-                pid.first_row(session, {})
+                while True:  # the pool hands its idle connections out in turn
+                    pid.first_row(session, {})
             assert error.value.connection_invalidated
-            assert pid.first_row(session, {})[0] != dropped  # a fresh connection next time
+            fresh = pid.first_row(session, {})[0]
+            assert fresh not in older  # the surviving older connection was replaced too
     finally:
         with engine.begin() as conn:
             conn.execute(EVENTS.delete().where(EVENTS.c.public_id == "evt_borrowed"))
         db.dispose()
         engine.dispose()
+
+
+def engine_of(db: Database) -> Engine:
+    assert db._autocommit_engine is not None
+    return db._autocommit_engine
+
+
+def connection_pid(pooled: Any) -> int:
+    with pooled.dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
