@@ -1,11 +1,14 @@
 """JSON text by orjson, with the standard library for what orjson does not take.
 
 orjson writes the service's JSON (API bodies, the database's JSON columns) about ten times
-faster than the standard library. What it refuses, chiefly an integer beyond 64 bits, is
-written by the standard library instead, so the JSON says the same either way. Unlike the
-standard library's defaults, non-ASCII text is written as UTF-8 rather than as \\u escapes
-and there are no spaces after separators. Dates and dataclasses are not written natively:
-they go to `default` (or are refused, as by the standard library).
+faster than the standard library. What it refuses, chiefly an integer beyond 64 bits or a
+string with a lone surrogate, is written by the standard library instead (with \\u escapes,
+which can always be encoded), so such values are still written. Unlike the standard
+library's defaults, orjson writes non-ASCII text as UTF-8 rather than \\u escapes, leaves no
+spaces after separators, writes NaN and infinities as null (JSON has no such numbers; the
+standard library wrote `NaN`, which PostgreSQL refuses) and also writes UUIDs and enums.
+Dates and dataclasses are not written natively: they go to `default` (or are refused, as by
+the standard library).
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def dumps_bytes(obj: Any) -> bytes:
     """`obj` as compact UTF-8 JSON; raises TypeError for what JSON cannot hold."""
     encoded = encode(obj)
     if encoded is None:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(obj, separators=(",", ":")).encode()
     return encoded
 
 
