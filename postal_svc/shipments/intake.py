@@ -205,9 +205,10 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     except BillingError:
         # A refusal counts only from the current book: a stale one may refuse what the
         # tariff now in force accepts (a later version raised the weight limit).
-        if book_token is None or revision_token(session) == book_token:
+        current = None if book_token is None else revision_token(session)
+        if current is None or current == book_token:
             raise
-        book_token = revision_token(session)
+        book_token = current
         price = _price(session, facts, registered_at, quote_id=None, caller=caller,
                        order_public_id=public_id, now=now, book=book_for(session, book_token))
     values = dict(
