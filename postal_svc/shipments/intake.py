@@ -193,6 +193,10 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
         agency_location=agency, citizen_address=resolved, weight_g=draft.weight_g,
         payment_method=method, fee_forwarding_vnd=draft.fee_forwarding_vnd,
         beneficiary_category=draft.beneficiary_category)
+    def priced_by_book_of(revision: str) -> dict[str, Any] | None:
+        return _price(session, facts, registered_at, quote_id=None, caller=caller,
+                      order_public_id=public_id, now=now, book=book_for(session, revision))
+
     # Priced with the newest tariff book this process knows. The insert happens only while
     # that book is still current (checked in the same statement); in the rare case tariff
     # data changed meanwhile, nothing is written and the order is priced again. A quoted
@@ -205,12 +209,11 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     except BillingError:
         # A refusal counts only from the current book: a stale one may refuse what the
         # tariff now in force accepts (a later version raised the weight limit).
-        current = None if book_token is None else revision_token(session)
-        if current is None or current == book_token:
+        changed = _changed_revision(session, book_token)
+        if changed is None:
             raise
-        book_token = current
-        price = _price(session, facts, registered_at, quote_id=None, caller=caller,
-                       order_public_id=public_id, now=now, book=book_for(session, book_token))
+        book_token = changed
+        price = priced_by_book_of(book_token)
     values = dict(
         public_id=public_id,
         tracking_number=allocate_tracking_number(session, policy.tracking_prefix),
@@ -240,14 +243,13 @@ def create_order(session: Session, draft: OrderDraft, *, caller: Caller, policy:
     for _ in range(MAX_BOOK_RETRIES):
         outcome = _insert_with_created_event(session, values, actor_role=caller.role.value,
                                              book_token=book_token)
-        if not outcome.stale_book:
+        if outcome.current_token is None:
             break
         # Also when the stale book could not price it at all (e.g. this process had cached
         # the book from before the tariffs were loaded): the fresh one may. A price the
         # fresh book refuses (a lowered weight limit) is refused here, before any write.
-        book_token = revision_token(session)
-        fresh = _price(session, facts, registered_at, quote_id=None, caller=caller,
-                       order_public_id=public_id, now=now, book=book_for(session, book_token))
+        book_token = outcome.current_token
+        fresh = priced_by_book_of(book_token)
         values.update(price=fresh, total_vnd=fresh["total"] if fresh else None)
     else:
         raise TariffDataChanging("The tariff data is being changed; retry in a moment.")
@@ -299,7 +301,9 @@ def _price(session: Session, facts: PricingFacts | None, registered_at: datetime
 
 class InsertOutcome(NamedTuple):
     order_id: int | None  # the new order's id; None when nothing was inserted
-    stale_book: bool  # nothing inserted: the tariff data changed since the order was priced
+    # Nothing inserted because the tariff data changed since the order was priced: the
+    # revision now current. None otherwise.
+    current_token: str | None = None
 
 
 def _insert_with_created_event(session: Session, values: dict[str, Any], *, actor_role: str,
@@ -323,17 +327,25 @@ def _insert_with_created_event(session: Session, values: dict[str, Any], *, acto
             key, CompiledWrite.compile(_build_intake_statements("postgresql")[0], dialect))
         row = write.first_row(session, params)
         if row is not None:
-            return InsertOutcome(row[0], stale_book=False)
-        return InsertOutcome(None, stale_book=(book_token is not None
-                                               and revision_token(session) != book_token))
-    if book_token is not None and revision_token(session) != book_token:
-        return InsertOutcome(None, stale_book=True)
+            return InsertOutcome(row[0])
+        return InsertOutcome(None, _changed_revision(session, book_token))
+    changed = _changed_revision(session, book_token)
+    if changed is not None:
+        return InsertOutcome(None, changed)
     statements = _INTAKE_STATEMENTS.get(dialect.name) or _build_intake_statements(dialect.name)
     new_id = session.execute(statements[0], params).scalar()
     if new_id is None:
-        return InsertOutcome(None, stale_book=False)
+        return InsertOutcome(None)
     session.execute(statements[1], {**params, "order_id": new_id})
-    return InsertOutcome(new_id, stale_book=False)
+    return InsertOutcome(new_id)
+
+
+def _changed_revision(session: Session, book_token: str | None) -> str | None:
+    """The tariff revision now current if it is not `book_token` (None: no book to check)."""
+    if book_token is None:
+        return None
+    current = revision_token(session)
+    return current if current != book_token else None
 
 
 # A book found stale is reloaded; this many times in a row means tariff data is being
