@@ -240,10 +240,8 @@ class CompiledWrite:
             assert isinstance(engine, Engine)
             try:
                 pooled = engine.raw_connection()
-            except engine.dialect.loaded_dbapi.Error as error:  # as SQLAlchemy's, like below
-                raise exc.DBAPIError.instance(
-                    None, None, error, engine.dialect.loaded_dbapi.Error,
-                    hide_parameters=engine.hide_parameters, dialect=engine.dialect) from error
+            except engine.dialect.loaded_dbapi.Error as error:
+                raise _as_sqlalchemy_error(error, engine, None, None) from error
             try:
                 return self._run(pooled, args, engine, invalidate=pooled.invalidate)
             finally:
@@ -269,10 +267,8 @@ class CompiledWrite:
                 # replaced when next checked out instead of failing a request each.
                 engine.pool._invalidate(pooled, error, _checkin=False)
                 invalidate(error)
-            raise exc.DBAPIError.instance(
-                self.sql, args, error, dialect.loaded_dbapi.Error,
-                hide_parameters=engine.hide_parameters, dialect=dialect,
-                connection_invalidated=invalidated) from error
+            raise _as_sqlalchemy_error(error, engine, self.sql, args,
+                                       invalidated=invalidated) from error
         except BaseException as error:
             if not isinstance(error, Exception):  # interrupted mid-statement: state unknown
                 invalidate(error)
@@ -280,3 +276,13 @@ class CompiledWrite:
         finally:
             if cursor is not None:
                 cursor.close()
+
+
+def _as_sqlalchemy_error(error: Exception, engine: Engine, statement: str | None, args: Any, *,
+                         invalidated: bool = False) -> exc.DBAPIError:
+    """A driver's exception as SQLAlchemy would raise it (IntegrityError, OperationalError,
+    ...), with the parameters hidden if the engine says so."""
+    return exc.DBAPIError.instance(
+        statement, args, error, engine.dialect.loaded_dbapi.Error,
+        hide_parameters=engine.hide_parameters, dialect=engine.dialect,
+        connection_invalidated=invalidated)
