@@ -34,3 +34,18 @@ def make_order(session: Session, *, price: dict[str, Any] | None, registered_at:
     session.add(order)
     session.flush()
     return order
+
+
+def tariff_document(code: str, effective_from: datetime, *,
+                    max_weight_g: int | None = None) -> dict[str, Any]:
+    """The demo tariff as the API takes it, under `code` from `effective_from`; with
+    `max_weight_g`, one weight band only, up to that weight."""
+    from postal_svc.billing.codec import encode_tariff_version
+    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
+
+    document = {**encode_tariff_version(new_units_2025_tariff()), "code": code,
+                "effective_from": effective_from.isoformat()}
+    if max_weight_g is not None:
+        document["weight_bands"] = [{**document["weight_bands"][0], "up_to_g": max_weight_g,
+                                     "step_g": 10}]
+    return document

@@ -1,13 +1,14 @@
 """Intake prices every placed order, keeps the snapshot, and honours quotes exactly."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.orm import Session
 
 from postal_svc.billing import service
 from postal_svc.directory.service import update_agency
+from tests.billing_support import tariff_document
 from tests.conftest import assert_api_error, order_body
 
 ORDERS = "/api/v1/orders"
@@ -109,8 +110,6 @@ def test_an_exempt_beneficiary_pays_no_postage(client, auth, billing):
 
 def test_an_order_priced_with_a_book_gone_stale_is_repriced_before_it_is_stored(
         client, auth, billing):
-    from datetime import datetime, timedelta, timezone
-
     create(client, auth["agency"])  # this process now knows the current tariff book
     soon = datetime.now(timezone.utc) + timedelta(seconds=60)
     created = client.post("/api/v1/promotions", json={
@@ -130,16 +129,9 @@ def test_an_order_the_fresh_book_refuses_is_refused_and_nothing_is_written(
         client, auth, billing):
     # The process priced with a book gone stale; the fresh one (a tariff version taking
     # effect in a minute, accepting items up to 120 g only) refuses the 150 g item.
-    from datetime import datetime, timedelta, timezone
-
-    from postal_svc.billing.codec import encode_tariff_version
-    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
-
     create(client, auth["agency"])  # this process now knows the current tariff book
     soon = datetime.now(timezone.utc) + timedelta(seconds=60)
-    light = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-LIGHT",
-             "effective_from": soon.isoformat()}
-    light["weight_bands"] = [{**light["weight_bands"][0], "up_to_g": 120, "step_g": 10}]
+    light = tariff_document("HCM-LIGHT", soon, max_weight_g=120)
     published = client.post("/api/v1/tariffs", json=light, headers=auth["admin"])
     assert published.status_code == 201, published.get_json()
     body = order_body(registered_at=(soon + timedelta(seconds=60)).isoformat(),
@@ -155,22 +147,14 @@ def test_a_refusal_from_a_stale_book_is_checked_against_the_current_one(client, 
     # The process last learnt a book in which a 120 g limit applies from `soon`; since then a
     # later version (from `soon` + 30 s) raised the limit again. The stale book's refusal of
     # a 150 g item must not stand: the tariff in force at registration accepts it.
-    from datetime import datetime, timedelta, timezone
-
-    from postal_svc.billing.codec import encode_tariff_version
-    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
-
     soon = datetime.now(timezone.utc) + timedelta(seconds=60)
-    light = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-LIGHT",
-             "effective_from": soon.isoformat()}
-    light["weight_bands"] = [{**light["weight_bands"][0], "up_to_g": 120, "step_g": 10}]
+    light = tariff_document("HCM-LIGHT", soon, max_weight_g=120)
     assert client.post("/api/v1/tariffs", json=light, headers=auth["admin"]).status_code == 201
     body = order_body(registered_at=(soon + timedelta(seconds=60)).isoformat(),
                       parcel={"weight_grams": 150, "pieces": 1})
     assert_api_error(client.post(ORDERS, json=body, headers=auth["agency"]), 422,
                      "weight_out_of_range")  # the process now knows the light book
-    heavy = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-AGAIN",
-             "effective_from": (soon + timedelta(seconds=30)).isoformat()}
+    heavy = tariff_document("HCM-AGAIN", soon + timedelta(seconds=30))
     assert client.post("/api/v1/tariffs", json=heavy, headers=auth["admin"]).status_code == 201
     accepted = client.post(ORDERS, json=body, headers=auth["agency"])
     assert accepted.status_code == 201, accepted.get_json()

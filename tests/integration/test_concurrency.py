@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from postal_svc import create_app
 from postal_svc.access.service import create_client
+from postal_svc.billing import service
 from postal_svc.db import Database
 from postal_svc.directory.service import create_agency, create_post_office, update_agency
 from postal_svc.routes import common
 from postal_svc.shipments.models import Order, TrackingEvent
 from postal_svc.shipments.s10 import is_valid_tracking_number
+from tests.billing_support import tariff_document
 from tests.conftest import order_body, test_settings
 
 
@@ -177,9 +179,6 @@ def test_simultaneous_creates_of_one_agency_code_give_one_201_and_409s_never_a_5
 
 def test_a_request_whose_idempotency_key_was_taken_over_cannot_store_its_answer(
         committed_engine: Engine) -> None:
-    from datetime import timedelta
-
-    from postal_svc.db import Database
     from postal_svc.idempotency import (
         Claim, RequestInProgress, claim_key, record_response, request_fingerprint)
 
@@ -235,12 +234,6 @@ def test_without_idempotency_key_an_order_the_fresh_book_refuses_writes_nothing(
         live: dict[str, Any], committed_engine: Engine) -> None:
     # On PostgreSQL this order is written outside a transaction, so the check that its tariff
     # book is current must come before the write, not after it.
-    from datetime import timedelta
-
-    from postal_svc.billing import service
-    from postal_svc.billing.codec import encode_tariff_version
-    from postal_svc.billing.demo_tariffs import new_units_2025_tariff
-
     now = datetime.now(timezone.utc)
     with Session(committed_engine) as session:
         service.load_demo_billing(session, now)
@@ -252,9 +245,7 @@ def test_without_idempotency_key_an_order_the_fresh_book_refuses_writes_nothing(
     first = client.post("/api/v1/orders", json=order_body(), headers=live["headers"])
     assert first.status_code == 201, first.get_json()  # the process now knows the book
     soon = now + timedelta(seconds=60)
-    light = {**encode_tariff_version(new_units_2025_tariff()), "code": "HCM-LIGHT",
-             "effective_from": soon.isoformat()}
-    light["weight_bands"] = [{**light["weight_bands"][0], "up_to_g": 120, "step_g": 10}]
+    light = tariff_document("HCM-LIGHT", soon, max_weight_g=120)
     published = client.post("/api/v1/tariffs", json=light,
                             headers={"Authorization": f"Bearer {admin_key}"})
     assert published.status_code == 201, published.get_json()
