@@ -41,7 +41,7 @@ def test_threads_never_share_bytes(counting_urandom: None) -> None:
         made[slot].extend(ids.random_hex(4) for _ in range(3000))
 
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads switch all the time: a race would show
+    sys.setswitchinterval(1e-6)  # threads switch as often as the interpreter lets them
     try:
         threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
         for thread in threads:
