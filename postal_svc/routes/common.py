@@ -157,7 +157,10 @@ def idempotent(view: F) -> F:
             if claim is not None:
                 record_response(db_session, claim, status=response.status_code,
                                 body=response.get_data(as_text=True))
-            db_session.commit()
+            # A session whose statements committed by themselves has nothing left to
+            # commit; committing it would only open and close an empty transaction.
+            if db_session.in_transaction():
+                db_session.commit()
         except BaseException:
             session().rollback()
             if claim is not None:
