@@ -159,9 +159,11 @@ class Database:
             if self._autocommit_factory is None:
                 # A pool of its own whose connections stay in autocommit: switching a pooled
                 # connection in and out of it on every checkout costs more than it saves.
+                # Nor is a connection rolled back when it returns to the pool: in
+                # autocommit it never holds a transaction to roll back.
                 self._autocommit_engine = make_engine(
                     self.bind.url.render_as_string(hide_password=False),
-                    isolation_level="AUTOCOMMIT")
+                    isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
                 self._autocommit_factory = sessionmaker(
                     bind=self._autocommit_engine, expire_on_commit=False,
                     info={AUTOCOMMIT_SESSION: True})
