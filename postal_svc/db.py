@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -124,6 +125,19 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise exc.DisconnectionError("stale pooled connection") from error
         if not alive:
             raise exc.DisconnectionError("stale pooled connection")
+
+
+_DATABASE_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def database_key(session: Session) -> str:
+    """The database a session talks to, as its URL without the password: the key of the
+    per-process caches that hold one entry per database (every engine on it shares it)."""
+    engine = session.get_bind().engine
+    key = _DATABASE_KEYS.get(engine)
+    if key is None:
+        key = _DATABASE_KEYS[engine] = engine.url.render_as_string(hide_password=True)
+    return key
 
 
 # In the `info` of sessions whose every statement commits by itself (no transaction).

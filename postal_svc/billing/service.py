@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, Result, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from postal_svc import ids
+from postal_svc.db import database_key
 from postal_svc.billing.codec import (
     decode_facts,
     decode_promotion,
@@ -440,7 +441,7 @@ def revision_token(session: Session) -> str:
 
 def book_for(session: Session, token: str) -> TariffBook:
     """The book of revision `token`, built once per process."""
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    database = database_key(session)
     book = _BOOKS.get((database, token))
     if book is None:
         book = load_book(session)
@@ -458,7 +459,7 @@ def latest_book(session: Session) -> tuple[str, TariffBook]:
     For a caller that verifies the token in a statement it runs anyway (order intake inserts
     only while it is current) and re-prices in the rare case it changed.
     """
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    database = database_key(session)
     token = _LATEST.get(database)
     book = _BOOKS.get((database, token)) if token is not None else None
     if token is None or book is None:

@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import Sequence, insert, select, update
 from sqlalchemy.orm import Session
 
-from postal_svc.db import Base
+from postal_svc.db import Base, database_key
 from postal_svc.errors import ServiceUnavailable
 from postal_svc.shipments.models import SerialCounter
 from postal_svc.shipments.s10 import MAX_SERIAL, format_tracking_number
@@ -32,7 +32,7 @@ class _BlockPool:
         self._blocks: dict[str, tuple[int, int]] = {}
 
     def take(self, session: Session) -> int:
-        database = session.get_bind().engine.url.render_as_string(hide_password=True)
+        database = database_key(session)
         with self._lock:
             following, end = self._blocks.get(database, (0, 0))
             if following >= end:
