@@ -16,8 +16,16 @@ baseline_orders = Table(
 )
 
 engine = create_engine(os.environ["BASELINE_DATABASE_URL"], pool_size=10, max_overflow=20)
-metadata.create_all(engine)
+# bench/intake.py creates the table before the workers start: two workers creating it at
+# once can collide, and the loser fails to boot.
+if os.environ.get("BASELINE_CREATE_TABLES") == "1":
+    metadata.create_all(engine)
 app = Flask(__name__)
+
+
+@app.get("/healthz")
+def healthz() -> tuple[str, int]:
+    return "ok", 200
 
 
 @app.post("/orders")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import (  # noqa: E402
-    BIN, PG_SERVER, free_port, gunicorn, machine_line, print_table, psql, run_wrk, stop,
+    BIN, PG_SERVER, ROOT, free_port, gunicorn, machine_line, print_table, psql, run_wrk, stop,
     utc_stamp, wait_http)
 
 LUA = r"""
@@ -78,10 +78,13 @@ def main() -> None:
         key = "psk_demo_agency_key"
         postal_port, baseline_port = free_port(), free_port()
         procs.append(gunicorn("wsgi:app", postal_port, postal_env, args.workers, args.threads))
-        procs.append(gunicorn("bench.baseline_app:app", baseline_port,
-                              {"BASELINE_DATABASE_URL": f"{PG_SERVER}/{baseline_db}"},
+        baseline_env = {"BASELINE_DATABASE_URL": f"{PG_SERVER}/{baseline_db}"}
+        subprocess.run([sys.executable, "-c", "import bench.baseline_app"], cwd=ROOT, check=True,
+                       env={**os.environ, **baseline_env, "BASELINE_CREATE_TABLES": "1"})
+        procs.append(gunicorn("bench.baseline_app:app", baseline_port, baseline_env,
                               args.workers, args.threads))
         wait_http(f"http://127.0.0.1:{postal_port}/healthz")
+        wait_http(f"http://127.0.0.1:{baseline_port}/healthz")
         time.sleep(1)
         targets = {"baseline": (baseline_port, "/orders"), "postal-svc": (postal_port, "/api/v1/orders")}
         results: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
