@@ -225,6 +225,9 @@ class CompiledWrite:
     defaults: dict[str, Any]  # every parameter, with the values bound in the statement itself
     processors: dict[str, Callable[[Any], Any]]
     positions: tuple[str, ...] | None  # the parameters' order for a positional paramstyle
+    # Known from the statement to give rows (RETURNING, SELECT); else the cursor says, since
+    # asking it builds its column descriptions on every call.
+    returns_rows: bool = False
 
     @classmethod
     def compile(cls, statement: Executable, dialect: Dialect) -> "CompiledWrite":
@@ -235,8 +238,10 @@ class CompiledWrite:
             if processor is not None:
                 processors[name] = processor
         positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        returns_rows = bool(compiled.effective_returning) or bool(
+            getattr(statement, "is_select", False))
         return cls(sql=compiled.string, defaults=dict(compiled.params), processors=processors,
-                   positions=positions)
+                   positions=positions, returns_rows=returns_rows)
 
     def first_row(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """Run the statement with `params`; its first row, or None when it returns none.
@@ -274,7 +279,7 @@ class CompiledWrite:
         try:
             cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
             cursor.execute(self.sql, args)
-            return cursor.fetchone() if cursor.description else None
+            return cursor.fetchone() if self.returns_rows or cursor.description else None
         except dialect.loaded_dbapi.Error as error:
             invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
             if invalidated:

@@ -24,6 +24,7 @@ SAIGON = timezone(timedelta(hours=7))
 
 def test_rows_written_by_driver_sql_match_the_statements_own(db_session: Session) -> None:
     write = CompiledWrite.compile(STATEMENT, db_session.get_bind().dialect)
+    assert write.returns_rows  # RETURNING: known without asking the cursor
     at = datetime(2026, 11, 28, 9, 30, tzinfo=SAIGON)  # stored as the same instant, in UTC
     data = {"status": "delivered", "amount": 22000, "name": "Nguyễn Văn An", "lines": [1, None]}
     ours = write.first_row(db_session, {"public_id": "evt_driver", "data": data,
@@ -58,6 +59,7 @@ def test_a_statement_without_rows_gives_none(db_session: Session) -> None:
     write = CompiledWrite.compile(
         update(EVENTS).where(EVENTS.c.public_id == bindparam("public_id"))
         .values(type="order.cancelled"), db_session.get_bind().dialect)
+    assert not write.returns_rows  # so the cursor is asked, and says there are none
     assert write.first_row(db_session, {"public_id": "evt_rows"}) is None
     assert db_session.scalar(select(EVENTS.c.type).where(EVENTS.c.public_id == "evt_rows")) \
         == "order.cancelled"
