@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
@@ -21,7 +21,8 @@ from postal_svc.billing.facts import AreaRef, OrderKind, PaymentMethod, PricingF
 from postal_svc.billing.money import split_vat
 from postal_svc.billing.promotions import Promotion, combine_promotions
 from postal_svc.billing.tariffs import TariffVersion
-from postal_svc.billing.tax import DEFAULT_VAT_TABLE, TaxCategory, VatTable, format_rate
+from postal_svc.billing.tax import (
+    DEFAULT_VAT_TABLE, TaxCategory, VatTable, format_rate, vietnam_date)
 
 __all__ = ["AreaRef", "LineCode", "Price", "PriceLine", "PricingFacts", "TariffBook",
            "price_order"]
@@ -152,6 +153,11 @@ class TariffBook:
     promotions: tuple[Promotion, ...] = ()
     vat_table: VatTable = DEFAULT_VAT_TABLE
     _effective_froms: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    # Every instant at which a version takes effect or a promotion starts or ends.
+    _rule_changes: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    # Prices already worked out, by (facts, rules period): see `price_order`.
+    _prices: dict[tuple[PricingFacts, int, date], Price] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         versions = tuple(sorted(self.tariff_versions, key=lambda v: v.effective_from))
@@ -169,6 +175,17 @@ class TariffBook:
         object.__setattr__(self, "tariff_versions", versions)
         object.__setattr__(self, "promotions", promotions)
         object.__setattr__(self, "_effective_froms", effective_froms)
+        object.__setattr__(self, "_rule_changes", tuple(sorted(
+            {*effective_froms, *(p.valid_from for p in promotions),
+             *(p.valid_until for p in promotions if p.valid_until is not None)})))
+        object.__setattr__(self, "_prices", {})
+
+    def rules_period(self, instant: datetime) -> tuple[int, date]:
+        """Names the stretch of time around `instant` in which the same rules apply: the
+        same tariff version, the same promotions valid and the same VAT rate. It lies
+        between two consecutive rule changes (each takes effect at its own instant), on one
+        Vietnamese calendar day (VAT rates go by the day)."""
+        return bisect_right(self._rule_changes, instant), vietnam_date(instant)
 
     def version_at(self, instant: datetime) -> TariffVersion:
         """The version in force: the greatest `effective_from` <= `instant`.
@@ -189,6 +206,11 @@ class TariffBook:
                 if p.is_valid_at(instant) and p.applies_to(facts, zone_code)]
 
 
+# How many prices one book remembers; past that it starts afresh (a book lives until the
+# tariff data changes, and the facts of orders are many).
+PRICE_MEMO_SIZE = 4096
+
+
 def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) -> Price:
     """Price one leg as the rules in force at `registered_at` say (use case `quote_price`'s core).
 
@@ -206,6 +228,20 @@ def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) 
     if not isinstance(registered_at, datetime) or registered_at.utcoffset() is None:
         raise InvalidPricingFacts("registration time must carry a UTC offset",
                                   errors={"registered_at": ["must be an aware datetime"]})
+    # Within one rules period the same facts get the same lines, so a price worked out
+    # once serves every later order of that shape, with its own `priced_at`.
+    key = (facts, *book.rules_period(registered_at))
+    known = book._prices.get(key)
+    if known is not None:
+        return replace(known, priced_at=registered_at)
+    price = _work_out_price(facts, registered_at, book)
+    if len(book._prices) >= PRICE_MEMO_SIZE:
+        book._prices.clear()
+    book._prices[key] = price
+    return price
+
+
+def _work_out_price(facts: PricingFacts, registered_at: datetime, book: TariffBook) -> Price:
     version = book.version_at(registered_at)
     category = version.tax_category
     rate = book.vat_table.rate_at(category, registered_at).rate

@@ -14,7 +14,8 @@ from postal_svc.billing.demo_tariffs import (
 )
 from postal_svc.billing.facts import AreaRef, PricingFacts
 from postal_svc.billing.money import split_vat
-from postal_svc.billing.pricing import LineCode, TariffBook, price_order
+from postal_svc.billing.errors import BillingError
+from postal_svc.billing.pricing import PRICE_MEMO_SIZE, LineCode, TariffBook, price_order
 from postal_svc.billing.promotions import Eligibility, Promotion, PromotionKind
 from postal_svc.billing.tax import DEFAULT_VAT_TABLE
 
@@ -141,3 +142,54 @@ def test_split_vat_always_adds_back_to_the_gross_amount(gross, rate):
     net, vat = split_vat(gross, rate)
     assert net + vat == gross
     assert abs(vat * (1 + rate) - gross * rate) <= (1 + rate) / 2
+
+
+def _outcome(facts, instant, book):
+    """The price, or the refusal, as a comparable value."""
+    try:
+        return price_order(facts, instant, book)
+    except BillingError as error:
+        return type(error), str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(priced_orders(), st.lists(instants, max_size=8), st.data())
+def test_a_remembered_price_is_the_price_worked_out_afresh(order, others, data):
+    facts, registered_at, book = order
+    # The book's own rule changes and a microsecond either side are where a remembered
+    # price could outlive its rules; so is Vietnamese midnight, where VAT rates change.
+    tick = timedelta(microseconds=1)
+    edges = [change + step for change in book._rule_changes for step in (-tick, 0 * tick, tick)]
+    midnight = datetime.combine(registered_at.astimezone(ICT).date(), datetime.min.time(), ICT)
+    moments = [registered_at, *others, *edges, midnight - tick, midnight, midnight + tick]
+    for instant in data.draw(st.permutations(moments)):
+        _outcome(facts, instant, book)  # fills the book's memory in a random order
+    for instant in moments:
+        fresh = TariffBook(book.tariff_versions, book.promotions, book.vat_table)
+        assert _outcome(facts, instant, book) == _outcome(facts, instant, fresh)
+
+
+def test_the_same_facts_on_both_sides_of_a_vat_change_get_each_days_rate():
+    # 8% until 2026-12-31 (Decree 174/2025/NĐ-CP), 10% from 2027-01-01: no tariff or
+    # promotion changes at that midnight, only the day.
+    facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-LINH-TRUNG",
+                         origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=150,
+                         payment_method="online")
+    book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
+    last_day = datetime(2026, 12, 31, 23, 59, 59, tzinfo=ICT)
+    assert price_order(facts, last_day, book).vat_rate == Decimal("0.08")
+    assert price_order(facts, last_day + timedelta(seconds=1), book).vat_rate == Decimal("0.10")
+    again = price_order(facts, last_day - timedelta(hours=1), book)  # remembered, same day
+    assert again.vat_rate == Decimal("0.08")
+    assert again.priced_at == last_day - timedelta(hours=1)
+
+
+def test_a_book_remembers_a_bounded_number_of_prices():
+    book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=ICT)
+    for weight in range(1, PRICE_MEMO_SIZE + 50):
+        facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-X",
+                             origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=weight,
+                             payment_method="online")
+        price_order(facts, at, book)
+        assert len(book._prices) <= PRICE_MEMO_SIZE
