@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -56,6 +57,17 @@ def metrics() -> Response:
     return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
 
+# Any other method a client sends is counted as "other": a label value per made-up method
+# would let anyone grow the metrics without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@lru_cache(maxsize=4096)
+def _series(method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+    """The latency and count series of one kind of answer (looked up once, not per request)."""
+    return LATENCY.labels(method, endpoint), REQUESTS.labels(method, endpoint, str(status))
+
+
 def install_metrics(app: Flask) -> None:
     @app.before_request
     def _start_timer() -> None:
@@ -63,9 +75,10 @@ def install_metrics(app: Flask) -> None:
 
     @app.after_request
     def _observe(response: Response) -> Response:
-        endpoint = request.endpoint or "unmatched"
+        method = request.method if request.method in METHODS else "other"
+        latency, count = _series(method, request.endpoint or "unmatched", response.status_code)
         started = g.get("started")
         if started is not None:
-            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+            latency.observe(time.perf_counter() - started)
+        count.inc()
         return response

@@ -86,6 +86,14 @@ def test_metrics_are_in_prometheus_text_format_with_the_request_counter(client):
     assert 'endpoint="ops.healthz"' in body
 
 
+def test_made_up_methods_share_one_metrics_series(client):
+    for method in ("BREW", "FOO", "X" * 100):
+        client.open("/api/v1/orders", method=method)
+    body = client.get("/metrics").get_data(as_text=True)
+    assert 'method="other"' in body
+    assert "BREW" not in body and "FOO" not in body and "X" * 100 not in body
+
+
 def test_an_unknown_path_is_404_in_the_error_shape(client):
     assert_api_error(client.get("/api/v1/nothing-here"), 404, "not_found")
 
