@@ -53,9 +53,9 @@ def payment_gateway() -> PaymentGateway:
 
 def pay_url(order_public_id: str) -> str | None:
     """A fresh signed pay link for the order (None when online payment is not configured)."""
-    conf = settings()
     if state().payment_gateway is None:
         return None
+    conf = settings()
     return f"{conf.public_base_url.rstrip('/')}/pay/{pay_token(conf.secret_key, order_public_id)}"
 
 
