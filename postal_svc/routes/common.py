@@ -77,7 +77,9 @@ def session(*, single_statement: bool = False) -> Session:
 
 def close_session(_exc: BaseException | None = None) -> None:
     db_session = g.pop("db_session", None)
-    if db_session is not None:
+    # Only a session inside a transaction holds a connection to give back; one outside any
+    # (its work committed, or done in autocommit) is simply dropped with its objects.
+    if db_session is not None and db_session.in_transaction():
         db_session.close()
 
 
