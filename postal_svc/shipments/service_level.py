@@ -1,7 +1,8 @@
 """When an order is due: the citizen's window, else a number of working days."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from postal_svc.clock import VIETNAM, as_utc
 
@@ -13,7 +14,11 @@ def due_at(*, accepted_at: datetime, deliver_before: datetime | None, working_da
     `working_days`-th working day (Monday to Friday) after acceptance."""
     if deliver_before is not None:
         return as_utc(deliver_before)
-    day = accepted_at.astimezone(VIETNAM).date()
+    return _due_after(accepted_at.astimezone(VIETNAM).date(), working_days)
+
+
+@lru_cache(maxsize=64)  # every order accepted on a day shares its due instant
+def _due_after(day: date, working_days: int) -> datetime:
     remaining = working_days
     while remaining > 0:
         day += timedelta(days=1)
