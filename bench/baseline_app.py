@@ -1,4 +1,7 @@
-"""The bare baseline for bench/intake.py: minimal Flask + SQLAlchemy inserting the same JSON."""
+"""The bare baseline for bench/intake.py: minimal Flask + SQLAlchemy inserting the same JSON.
+
+Imported once with BASELINE_CREATE_TABLES=1 to create its table (bench/intake.py does).
+"""
 from __future__ import annotations
 
 import os

@@ -62,10 +62,15 @@ def metrics() -> Response:
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+# Each series is looked up once, not per request (the label sets are bounded).
+@lru_cache(maxsize=1024)
+def _latency(method: str, endpoint: str) -> Any:
+    return LATENCY.labels(method, endpoint)
+
+
 @lru_cache(maxsize=4096)
-def _series(method: str, endpoint: str, status: int) -> tuple[Any, Any]:
-    """The latency and count series of one kind of answer (looked up once, not per request)."""
-    return LATENCY.labels(method, endpoint), REQUESTS.labels(method, endpoint, str(status))
+def _count(method: str, endpoint: str, status: int) -> Any:
+    return REQUESTS.labels(method, endpoint, str(status))
 
 
 def install_metrics(app: Flask) -> None:
@@ -76,9 +81,9 @@ def install_metrics(app: Flask) -> None:
     @app.after_request
     def _observe(response: Response) -> Response:
         method = request.method if request.method in METHODS else "other"
-        latency, count = _series(method, request.endpoint or "unmatched", response.status_code)
+        endpoint = request.endpoint or "unmatched"
         started = g.get("started")
         if started is not None:
-            latency.observe(time.perf_counter() - started)
-        count.inc()
+            _latency(method, endpoint).observe(time.perf_counter() - started)
+        _count(method, endpoint, response.status_code).inc()
         return response
