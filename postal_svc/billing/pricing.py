@@ -25,7 +25,7 @@ from postal_svc.billing.tax import (
     DEFAULT_VAT_TABLE, TaxCategory, VatTable, format_rate, vietnam_date)
 
 __all__ = ["AreaRef", "LineCode", "Price", "PriceLine", "PricingFacts", "TariffBook",
-           "price_order"]
+           "price_order", "remembered_price"]
 
 
 class LineCode(StrEnum):
@@ -155,7 +155,7 @@ class TariffBook:
     _effective_froms: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
     # Every instant at which a version takes effect or a promotion starts or ends.
     _rule_changes: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
-    # Prices already worked out, by (facts, rules period): see `price_order`.
+    # Prices already worked out, by (facts, rules period): see `remembered_price`.
     _prices: dict[tuple[PricingFacts, int, date], Price] = field(
         init=False, repr=False, compare=False)
 
@@ -176,8 +176,8 @@ class TariffBook:
         object.__setattr__(self, "promotions", promotions)
         object.__setattr__(self, "_effective_froms", effective_froms)
         object.__setattr__(self, "_rule_changes", tuple(sorted(
-            {*effective_froms, *(p.valid_from for p in promotions),
-             *(p.valid_until for p in promotions if p.valid_until is not None)})))
+            [*effective_froms, *(p.valid_from for p in promotions),
+             *(p.valid_until for p in promotions if p.valid_until is not None)])))
         object.__setattr__(self, "_prices", {})
 
     def rules_period(self, instant: datetime) -> tuple[int, date]:
@@ -206,11 +206,6 @@ class TariffBook:
                 if p.is_valid_at(instant) and p.applies_to(facts, zone_code)]
 
 
-# How many prices one book remembers; past that it starts afresh (a book lives until the
-# tariff data changes, and the facts of orders are many).
-PRICE_MEMO_SIZE = 4096
-
-
 def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) -> Price:
     """Price one leg as the rules in force at `registered_at` say (use case `quote_price`'s core).
 
@@ -225,11 +220,25 @@ def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) 
     Raises InvalidPricingFacts (naive `registered_at`), WeightOutOfRange, NoTariffInForce,
     NoZoneForRoute, AddOnNotOffered, NoTaxRateInForce.
     """
-    if not isinstance(registered_at, datetime) or registered_at.utcoffset() is None:
-        raise InvalidPricingFacts("registration time must carry a UTC offset",
-                                  errors={"registered_at": ["must be an aware datetime"]})
-    # Within one rules period the same facts get the same lines, so a price worked out
-    # once serves every later order of that shape, with its own `priced_at`.
+    _check_aware(registered_at)
+    return _work_out_price(facts, registered_at, book)
+
+
+# How many prices one book remembers; past that it starts afresh (a book lives until the
+# tariff data changes, and the facts of orders are many).
+PRICE_MEMO_SIZE = 4096
+
+
+def remembered_price(facts: PricingFacts, registered_at: datetime, book: TariffBook) -> Price:
+    """`price_order`, for a caller that prices many orders of the same few shapes (intake:
+    a government system sends the same wards, weights and channel all day).
+
+    Within one rules period the same facts get the same lines, so a price the book worked
+    out once serves every later order of that shape, with its own `priced_at` (a third of
+    the time). Facts that never repeat pay a little for the look-up: `price_order` is the
+    one for them.
+    """
+    _check_aware(registered_at)
     key = (facts, *book.rules_period(registered_at))
     known = book._prices.get(key)
     if known is not None:
@@ -239,6 +248,12 @@ def price_order(facts: PricingFacts, registered_at: datetime, book: TariffBook) 
         book._prices.clear()
     book._prices[key] = price
     return price
+
+
+def _check_aware(registered_at: datetime) -> None:
+    if not isinstance(registered_at, datetime) or registered_at.utcoffset() is None:
+        raise InvalidPricingFacts("registration time must carry a UTC offset",
+                                  errors={"registered_at": ["must be an aware datetime"]})
 
 
 def _work_out_price(facts: PricingFacts, registered_at: datetime, book: TariffBook) -> Price:

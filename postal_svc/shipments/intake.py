@@ -17,7 +17,7 @@ from postal_svc.billing.errors import (
     BillingError, NoTariffInForce, NoTaxRateInForce, NoZoneForRoute, QuoteMismatch, QuoteNotFound)
 from postal_svc.billing.models import Quote
 from postal_svc.billing.facts import PricingFacts
-from postal_svc.billing.pricing import TariffBook, price_order
+from postal_svc.billing.pricing import TariffBook, remembered_price
 from postal_svc.billing.service import (
     REVISION_TOKEN, book_for, current_book, latest_book, price_snapshot, redeem_quote,
     revision_token)
@@ -294,7 +294,8 @@ def _price(session: Session, facts: PricingFacts | None, registered_at: datetime
     if facts is None:
         return None
     try:
-        return price_snapshot(price_order(facts, registered_at, book or current_book(session)))
+        return price_snapshot(remembered_price(facts, registered_at,
+                                              book or current_book(session)))
     except (NoTariffInForce, NoZoneForRoute, NoTaxRateInForce):
         return None
 

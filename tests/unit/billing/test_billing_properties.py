@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +15,9 @@ from postal_svc.billing.demo_tariffs import (
 )
 from postal_svc.billing.facts import AreaRef, PricingFacts
 from postal_svc.billing.money import split_vat
-from postal_svc.billing.errors import BillingError
-from postal_svc.billing.pricing import PRICE_MEMO_SIZE, LineCode, TariffBook, price_order
+from postal_svc.billing.errors import BillingError, InvalidPricingFacts
+from postal_svc.billing.pricing import (
+    PRICE_MEMO_SIZE, LineCode, TariffBook, price_order, remembered_price)
 from postal_svc.billing.promotions import Eligibility, Promotion, PromotionKind
 from postal_svc.billing.tax import DEFAULT_VAT_TABLE
 
@@ -144,10 +146,10 @@ def test_split_vat_always_adds_back_to_the_gross_amount(gross, rate):
     assert abs(vat * (1 + rate) - gross * rate) <= (1 + rate) / 2
 
 
-def _outcome(facts, instant, book):
+def _outcome(pricing, facts, instant, book):
     """The price, or the refusal, as a comparable value."""
     try:
-        return price_order(facts, instant, book)
+        return pricing(facts, instant, book)
     except BillingError as error:
         return type(error), str(error)
 
@@ -163,10 +165,10 @@ def test_a_remembered_price_is_the_price_worked_out_afresh(order, others, data):
     midnight = datetime.combine(registered_at.astimezone(ICT).date(), datetime.min.time(), ICT)
     moments = [registered_at, *others, *edges, midnight - tick, midnight, midnight + tick]
     for instant in data.draw(st.permutations(moments)):
-        _outcome(facts, instant, book)  # fills the book's memory in a random order
+        _outcome(remembered_price, facts, instant, book)  # fills the book's memory, any order
     for instant in moments:
-        fresh = TariffBook(book.tariff_versions, book.promotions, book.vat_table)
-        assert _outcome(facts, instant, book) == _outcome(facts, instant, fresh)
+        assert (_outcome(remembered_price, facts, instant, book)
+                == _outcome(price_order, facts, instant, book))
 
 
 def test_the_same_facts_on_both_sides_of_a_vat_change_get_each_days_rate():
@@ -177,9 +179,10 @@ def test_the_same_facts_on_both_sides_of_a_vat_change_get_each_days_rate():
                          payment_method="online")
     book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
     last_day = datetime(2026, 12, 31, 23, 59, 59, tzinfo=ICT)
-    assert price_order(facts, last_day, book).vat_rate == Decimal("0.08")
-    assert price_order(facts, last_day + timedelta(seconds=1), book).vat_rate == Decimal("0.10")
-    again = price_order(facts, last_day - timedelta(hours=1), book)  # remembered, same day
+    assert remembered_price(facts, last_day, book).vat_rate == Decimal("0.08")
+    assert remembered_price(facts, last_day + timedelta(seconds=1), book).vat_rate \
+        == Decimal("0.10")
+    again = remembered_price(facts, last_day - timedelta(hours=1), book)  # remembered, same day
     assert again.vat_rate == Decimal("0.08")
     assert again.priced_at == last_day - timedelta(hours=1)
 
@@ -191,5 +194,14 @@ def test_a_book_remembers_a_bounded_number_of_prices():
         facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-X",
                              origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=weight,
                              payment_method="online")
-        price_order(facts, at, book)
+        remembered_price(facts, at, book)
         assert len(book._prices) <= PRICE_MEMO_SIZE
+
+
+def test_remembering_needs_an_aware_instant_too():
+    facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-X",
+                         origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=150,
+                         payment_method="online")
+    book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
+    with pytest.raises(InvalidPricingFacts):
+        remembered_price(facts, datetime(2026, 3, 2, 9, 0), book)
