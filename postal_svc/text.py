@@ -5,10 +5,11 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL = re.compile(_CONTROL_CHARACTERS)
 # What the cleaning would change inside a string (apart from NFC and the ends): a control
 # character, white space other than a plain space, or two spaces in a row.
-_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[^\S ]|  ")
+_NEEDS_CLEANING = re.compile(_CONTROL_CHARACTERS + r"|[^\S ]|  ")
 
 
 def clean_text(value: str) -> str:
