@@ -171,13 +171,20 @@ def test_a_remembered_price_is_the_price_worked_out_afresh(order, others, data):
                 == _outcome(price_order, facts, instant, book))
 
 
+def _facts(weight_g: int = 150) -> PricingFacts:
+    return PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-LINH-TRUNG",
+                        origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=weight_g,
+                        payment_method="online")
+
+
+def _book_without_promotions() -> TariffBook:
+    return TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
+
+
 def test_the_same_facts_on_both_sides_of_a_vat_change_get_each_days_rate():
     # 8% until 2026-12-31 (Decree 174/2025/NĐ-CP), 10% from 2027-01-01: no tariff or
     # promotion changes at that midnight, only the day.
-    facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-LINH-TRUNG",
-                         origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=150,
-                         payment_method="online")
-    book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
+    facts, book = _facts(), _book_without_promotions()
     last_day = datetime(2026, 12, 31, 23, 59, 59, tzinfo=ICT)
     assert remembered_price(facts, last_day, book).vat_rate == Decimal("0.08")
     assert remembered_price(facts, last_day + timedelta(seconds=1), book).vat_rate \
@@ -188,20 +195,13 @@ def test_the_same_facts_on_both_sides_of_a_vat_change_get_each_days_rate():
 
 
 def test_a_book_remembers_a_bounded_number_of_prices():
-    book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
+    book = _book_without_promotions()
     at = datetime(2026, 3, 2, 9, 0, tzinfo=ICT)
     for weight in range(1, PRICE_MEMO_SIZE + 50):
-        facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-X",
-                             origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=weight,
-                             payment_method="online")
-        remembered_price(facts, at, book)
+        remembered_price(_facts(weight), at, book)
         assert len(book._prices) <= PRICE_MEMO_SIZE
 
 
 def test_remembering_needs_an_aware_instant_too():
-    facts = PricingFacts(kind="result_delivery", channel="counter", agency_code="UBND-X",
-                         origin=NEW_AREAS[0], destination=NEW_AREAS[1], weight_g=150,
-                         payment_method="online")
-    book = TariffBook((hcmc_2020_tariff(), new_units_2025_tariff()), (), DEFAULT_VAT_TABLE)
     with pytest.raises(InvalidPricingFacts):
-        remembered_price(facts, datetime(2026, 3, 2, 9, 0), book)
+        remembered_price(_facts(), datetime(2026, 3, 2, 9, 0), _book_without_promotions())
